@@ -1,0 +1,188 @@
+"""MediaPipe BlazePose backend (Bazarevsky et al. 2020, arXiv:2006.10204).
+
+Default: the legacy ``mediapipe.solutions.pose`` graph in tracking (video) mode with
+model complexity 1 ("full"), whose weights ship inside the mediapipe 0.10.21 wheel,
+so it runs offline. Optional: a user-supplied ``.task`` bundle (for example the heavy
+landmarker) through the Tasks API ``PoseLandmarker`` in VIDEO running mode.
+Both return a segmentation mask, reduced to silhouette features per frame.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..errors import BackendUnavailableError, GaitlensError
+from . import silhouette
+from .base import PoseResult, register_backend
+from .skeleton import N_LANDMARKS
+
+
+def _mediapipe():
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        import mediapipe as mp
+    except ImportError:
+        raise BackendUnavailableError(
+            "mediapipe is not installed: run `pip install mediapipe==0.10.21`"
+        ) from None
+    return mp
+
+
+def bundled_model_path() -> Optional[Path]:
+    """Where the wheel's full BlazePose landmark model lies (None if absent)."""
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec("mediapipe")
+    except Exception:
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = Path(list(spec.submodule_search_locations)[0])
+    p = root / "modules" / "pose_landmark" / "pose_landmark_full.tflite"
+    return p if p.exists() else None
+
+
+@register_backend("mediapipe", install_hint="pip install mediapipe==0.10.21")
+class MediaPipePose:
+    """BlazePose landmarks in image pixels for upright RGB frames.
+
+    Parameters
+    ----------
+    model_complexity : 1 = full (bundled). 2 (heavy) needs a download: use ``model_path``.
+    model_path : a ``.task`` bundle for the Tasks API PoseLandmarker (e.g. heavy).
+    segmentation : compute silhouette features from the segmentation mask.
+    min_detection_confidence, min_tracking_confidence : MediaPipe thresholds.
+    """
+
+    name = "mediapipe"
+
+    @staticmethod
+    def is_available() -> bool:
+        import importlib.util
+
+        return importlib.util.find_spec("mediapipe") is not None
+
+    def __init__(self, model_complexity: int = 1, model_path: Optional[str] = None,
+                 segmentation: bool = True, min_detection_confidence: float = 0.5,
+                 min_tracking_confidence: float = 0.5, num_poses: int = 1):
+        mp = _mediapipe()
+        self.model_complexity = int(model_complexity)
+        self.model_path = str(model_path) if model_path else None
+        self.segmentation = segmentation
+        self._mp = mp
+        self._last_ms = -1
+        if self.model_path:
+            if not Path(self.model_path).is_file():
+                raise GaitlensError(
+                    f"{self.model_path}: pose model file not found. Give the path of a "
+                    "MediaPipe pose landmarker .task file."
+                )
+            from mediapipe.tasks import python as mp_tasks
+            from mediapipe.tasks.python import vision
+
+            opts = vision.PoseLandmarkerOptions(
+                base_options=mp_tasks.BaseOptions(model_asset_path=self.model_path),
+                running_mode=vision.RunningMode.VIDEO,
+                num_poses=int(num_poses),
+                min_pose_detection_confidence=min_detection_confidence,
+                min_tracking_confidence=min_tracking_confidence,
+                output_segmentation_masks=segmentation,
+            )
+            try:
+                self._landmarker = vision.PoseLandmarker.create_from_options(opts)
+            except Exception as exc:
+                raise GaitlensError(
+                    f"{self.model_path}: not a usable MediaPipe pose landmarker model "
+                    f"({exc}). Download the .task file again."
+                ) from None
+            self._solution = None
+        else:
+            if self.model_complexity == 2:
+                raise GaitlensError(
+                    "model complexity 2 (heavy) is not bundled with mediapipe and cannot be "
+                    "downloaded here; pass --pose-model /path/to/pose_landmarker_heavy.task"
+                )
+            self._solution = mp.solutions.pose.Pose(
+                static_image_mode=False,
+                model_complexity=self.model_complexity,
+                smooth_landmarks=True,
+                enable_segmentation=segmentation,
+                smooth_segmentation=True,
+                min_detection_confidence=min_detection_confidence,
+                min_tracking_confidence=min_tracking_confidence,
+            )
+            self._landmarker = None
+
+    def info(self) -> dict:
+        mp = self._mp
+        if self.model_path:
+            model = {"api": "tasks.PoseLandmarker", "model_file": self.model_path}
+        else:
+            model = {
+                "api": "solutions.pose (legacy graph)",
+                "model_complexity": self.model_complexity,
+                "model_file": str(bundled_model_path()),
+                "source": "bundled in the mediapipe wheel",
+            }
+        return {"name": self.name, "mediapipe_version": mp.__version__, **model}
+
+    def process(self, image_rgb: np.ndarray, time_s: float,
+                full_size_px: Optional[tuple[int, int]] = None) -> PoseResult:
+        """Landmarks for one frame, in pixels of ``full_size_px`` (w, h) if given."""
+        h, w = image_rgb.shape[:2]
+        fw, fh = full_size_px or (w, h)
+        xy = np.full((N_LANDMARKS, 2), np.nan)
+        vis = np.zeros(N_LANDMARKS)
+        mask = None
+        n_people = -1
+        if self._solution is not None:
+            res = self._solution.process(image_rgb)
+            lms = res.pose_landmarks.landmark if res.pose_landmarks else None
+            if lms is not None:
+                arr = np.array([(lm.x, lm.y, lm.visibility) for lm in lms])
+                xy[:] = arr[:, :2] * (fw, fh)
+                vis[:] = arr[:, 2]
+                mask = res.segmentation_mask
+        else:
+            ms = max(int(round(time_s * 1000)), self._last_ms + 1)
+            self._last_ms = ms
+            image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB,
+                                   data=np.ascontiguousarray(image_rgb))
+            res = self._landmarker.detect_for_video(image, ms)
+            n_people = len(res.pose_landmarks)
+            if res.pose_landmarks:
+                # the largest person (by hip-shoulder extent) is the runner
+                sizes = []
+                for lms in res.pose_landmarks:
+                    ys = [lm.y for lm in lms]
+                    sizes.append(max(ys) - min(ys))
+                k = int(np.argmax(sizes))
+                arr = np.array([(lm.x, lm.y, lm.visibility) for lm in res.pose_landmarks[k]])
+                xy[:] = arr[:, :2] * (fw, fh)
+                vis[:] = arr[:, 2]
+                if res.segmentation_masks:
+                    mask = res.segmentation_masks[k].numpy_view()
+        sil = None
+        if self.segmentation:
+            sil = silhouette.extract(mask, xy, scale=(w / fw) if mask is not None else 1.0)
+        return PoseResult(xy_px=xy, visibility=vis, silhouette=sil, n_people=n_people)
+
+    def close(self) -> None:
+        if self._solution is not None:
+            self._solution.close()
+            self._solution = None
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
