@@ -70,17 +70,24 @@ class PoseTrack:
 
     def point(self, name: str) -> np.ndarray:
         """(n, 2) pixel positions of one landmark by name."""
-        return self.xy_px[:, INDEX[name] if self.landmark_names is LANDMARK_NAMES
-                          else self.landmark_names.index(name)]
+        return self.xy_px[
+            :,
+            INDEX[name]
+            if self.landmark_names is LANDMARK_NAMES
+            else self.landmark_names.index(name),
+        ]
 
     def vis(self, name: str) -> np.ndarray:
         return self.visibility[:, self.landmark_names.index(name)]
 
     def copy(self, **changes) -> PoseTrack:
         kw = dict(
-            time_s=self.time_s.copy(), xy_px=self.xy_px.copy(),
-            visibility=self.visibility.copy(), frame_size_px=self.frame_size_px,
-            landmark_names=self.landmark_names, video=dict(self.video),
+            time_s=self.time_s.copy(),
+            xy_px=self.xy_px.copy(),
+            visibility=self.visibility.copy(),
+            frame_size_px=self.frame_size_px,
+            landmark_names=self.landmark_names,
+            video=dict(self.video),
             backend=dict(self.backend),
             silhouette=None if self.silhouette is None else self.silhouette.copy(),
             silhouette_names=self.silhouette_names,
@@ -113,8 +120,12 @@ class PoseTrack:
             "backend": self.backend,
             "silhouette_names": list(self.silhouette_names),
         }
-        arrays = dict(time_s=self.time_s, xy_px=self.xy_px, visibility=self.visibility,
-                      header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8))
+        arrays = dict(
+            time_s=self.time_s,
+            xy_px=self.xy_px,
+            visibility=self.visibility,
+            header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+        )
         if self.silhouette is not None:
             arrays["silhouette"] = self.silhouette
         if self.n_people is not None:
@@ -130,10 +141,13 @@ class PoseTrack:
             if header.get("format_version", 0) > TRACK_FORMAT_VERSION:
                 raise ValueError(f"{path}: pose track written by a newer gaitlens")
             return cls(
-                time_s=z["time_s"], xy_px=z["xy_px"], visibility=z["visibility"],
+                time_s=z["time_s"],
+                xy_px=z["xy_px"],
+                visibility=z["visibility"],
                 frame_size_px=tuple(header["frame_size_px"]),
                 landmark_names=tuple(header["landmark_names"]),
-                video=header.get("video", {}), backend=header.get("backend", {}),
+                video=header.get("video", {}),
+                backend=header.get("backend", {}),
                 silhouette=z["silhouette"] if "silhouette" in z.files else None,
                 silhouette_names=tuple(header.get("silhouette_names", ())),
                 n_people=z["n_people"] if "n_people" in z.files else None,

@@ -249,15 +249,24 @@ class VideoWriter:
     the input's timing (variable frame rate preserved).
     """
 
-    def __init__(self, path: str | os.PathLike, width_px: int, height_px: int,
-                 fps: float = 30.0, crf: int = 23, preset: str = "veryfast"):
-        import av
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        width_px: int,
+        height_px: int,
+        fps: float = 30.0,
+        crf: int = 23,
+        preset: str = "veryfast",
+    ):
         from fractions import Fraction
+
+        import av
 
         self.path = Path(path)
         self._av = av
-        self._container = av.open(str(self.path), mode="w", format="mp4",
-                                  options={"movflags": "+faststart"})
+        self._container = av.open(
+            str(self.path), mode="w", format="mp4", options={"movflags": "+faststart"}
+        )
         rate = Fraction(fps).limit_denominator(1001) if fps > 0 else Fraction(30)
         self._stream = self._container.add_stream("libx264", rate=rate)
         self._stream.width = int(width_px) // 2 * 2

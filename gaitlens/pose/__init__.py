@@ -2,5 +2,10 @@
 
 from .base import PoseEstimator, PoseResult, available_backends, create_backend, register_backend
 
-__all__ = ["PoseEstimator", "PoseResult", "available_backends", "create_backend",
-           "register_backend"]
+__all__ = [
+    "PoseEstimator",
+    "PoseResult",
+    "available_backends",
+    "create_backend",
+    "register_backend",
+]

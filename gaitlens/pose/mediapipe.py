@@ -68,9 +68,15 @@ class MediaPipePose:
 
         return importlib.util.find_spec("mediapipe") is not None
 
-    def __init__(self, model_complexity: int = 1, model_path: Optional[str] = None,
-                 segmentation: bool = True, min_detection_confidence: float = 0.5,
-                 min_tracking_confidence: float = 0.5, num_poses: int = 1):
+    def __init__(
+        self,
+        model_complexity: int = 1,
+        model_path: Optional[str] = None,
+        segmentation: bool = True,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        num_poses: int = 1,
+    ):
         mp = _mediapipe()
         self.model_complexity = int(model_complexity)
         self.model_path = str(model_path) if model_path else None
@@ -132,8 +138,9 @@ class MediaPipePose:
             }
         return {"name": self.name, "mediapipe_version": mp.__version__, **model}
 
-    def process(self, image_rgb: np.ndarray, time_s: float,
-                full_size_px: Optional[tuple[int, int]] = None) -> PoseResult:
+    def process(
+        self, image_rgb: np.ndarray, time_s: float, full_size_px: Optional[tuple[int, int]] = None
+    ) -> PoseResult:
         """Landmarks for one frame, in pixels of ``full_size_px`` (w, h) if given."""
         h, w = image_rgb.shape[:2]
         fw, fh = full_size_px or (w, h)
@@ -152,8 +159,9 @@ class MediaPipePose:
         else:
             ms = max(int(round(time_s * 1000)), self._last_ms + 1)
             self._last_ms = ms
-            image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB,
-                                   data=np.ascontiguousarray(image_rgb))
+            image = self._mp.Image(
+                image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(image_rgb)
+            )
             res = self._landmarker.detect_for_video(image, ms)
             n_people = len(res.pose_landmarks)
             if res.pose_landmarks:

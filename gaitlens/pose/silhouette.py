@@ -54,8 +54,10 @@ def extract(mask: np.ndarray, xy_px: np.ndarray, scale: float = 1.0) -> np.ndarr
         outside = ~inside
         first_out = np.where(outside.any(axis=1), outside.argmax(axis=1), -1)
         d = np.where(first_out > 0, steps[np.maximum(first_out, 0)], np.nan)
-        if not mask[np.clip(int(round(hip[1])), 0, h - 1),
-                    np.clip(int(round(hip[0])), 0, w - 1)] > 0.5:
+        if (
+            not mask[np.clip(int(round(hip[1])), 0, h - 1), np.clip(int(round(hip[0])), 0, w - 1)]
+            > 0.5
+        ):
             d[:] = np.nan
-        out[j * len(LEVELS_TRUNK):(j + 1) * len(LEVELS_TRUNK)] = d / scale
+        out[j * len(LEVELS_TRUNK) : (j + 1) * len(LEVELS_TRUNK)] = d / scale
     return out

@@ -1,0 +1,221 @@
+"""``gaitlens`` command line: a thin layer over the library.
+
+User errors (``GaitlensError``) print one line and exit non-zero; no traceback.
+Ctrl-C stops promptly with exit code 130 and leaves no half-written outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from . import __version__
+from .errors import GaitlensError, OutputError
+
+
+def _add_analysis_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="TOML", help="options file (flags override it)")
+    p.add_argument(
+        "--height",
+        dest="runner_height_m",
+        type=float,
+        metavar="M",
+        help="runner height in metres (lengths in metres)",
+    )
+    p.add_argument(
+        "--belt-speed",
+        dest="belt_speed_m_s",
+        type=float,
+        metavar="M_PER_S",
+        help="treadmill belt speed in m/s (stride length, metres)",
+    )
+    p.add_argument(
+        "--pose-model",
+        dest="pose_model_path",
+        metavar="TASK_FILE",
+        help="MediaPipe pose landmarker .task file (e.g. the heavy model)",
+    )
+    p.add_argument(
+        "--no-video",
+        dest="annotated_video",
+        action="store_false",
+        default=None,
+        help="skip the annotated video",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="overwrite earlier results in the output folder"
+    )
+    p.add_argument(
+        "--fresh-pose",
+        action="store_true",
+        help="run pose again even if a saved pose track matches",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gaitlens",
+        description="Side-view treadmill running analysis: pelvis timing, hip flexion and "
+        "pelvic tilt faults that load the hamstrings.",
+    )
+    parser.add_argument("--version", action="version", version=f"gaitlens {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("analyze", help="analyse one clip")
+    a.add_argument("video", help="side-view treadmill running video")
+    a.add_argument("-o", "--outdir", help="output folder (default: <video name>_gaitlens)")
+    _add_analysis_options(a)
+
+    b = sub.add_parser("batch", help="analyse every video in a folder")
+    b.add_argument("folder")
+    b.add_argument("-o", "--outdir", required=True)
+    b.add_argument("-j", "--jobs", type=int, default=None, help="parallel processes")
+    b.add_argument("--resume", action="store_true", help="skip clips already analysed")
+    b.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address (needs gaitlens[dask])"
+    )
+    _add_analysis_options(b)
+
+    sub.add_parser("info", help="versions, pose backends and where the model comes from")
+
+    s = sub.add_parser("sample", help="render the synthetic sample clips")
+    s.add_argument("outdir", nargs="?", default="sample_videos")
+    s.add_argument("--fast", action="store_true", help="short low-resolution clips")
+    return parser
+
+
+def _config(args):
+    from .config import AnalysisConfig
+
+    cfg = AnalysisConfig.from_toml(args.config) if args.config else AnalysisConfig()
+    return cfg.updated(
+        runner_height_m=args.runner_height_m,
+        belt_speed_m_s=args.belt_speed_m_s,
+        pose_model_path=args.pose_model_path,
+        annotated_video=args.annotated_video,
+    )
+
+
+def _cmd_analyze(args) -> int:
+    from .pipeline import analyze
+    from .video import probe
+
+    cfg = _config(args)
+    video = Path(args.video)
+    probe(video)  # clear error for a bad input before anything is created
+    outdir = Path(args.outdir) if args.outdir else video.with_name(video.stem + "_gaitlens")
+    if (outdir / "analysis.json").exists() and not args.force:
+        raise OutputError(
+            f"{outdir}: holds earlier results; pass --force to overwrite "
+            "them or choose another folder with -o."
+        )
+    if outdir.exists() and not outdir.is_dir():
+        raise OutputError(f"{outdir}: exists and is not a folder. Choose another -o.")
+    analysis = analyze(
+        video,
+        cfg,
+        outdir=outdir,
+        reuse_pose=not args.fresh_pose,
+        progress=None if not args.quiet else False,
+    )
+    if not args.quiet:
+        print(_summary_text(analysis, outdir))
+    return 0
+
+
+def _summary_text(analysis, outdir: Path) -> str:
+    lines = []
+    s = analysis.summary or {}
+    if s:
+        cad = s.get("cadence_spm")
+        ct = s.get("contact_time_s")
+        parts = []
+        if cad is not None:
+            parts.append(f"cadence {cad:.1f} spm")
+        if ct is not None:
+            parts.append(f"contact {ct * 1000:.0f} ms")
+        if s.get("n_strides") is not None:
+            parts.append(f"{s['n_strides']} strides")
+        lines.append("  ".join(parts))
+    if analysis.findings:
+        lines.append(f"{'fault':<26}{'severity':<10}{'score':>6}  confidence")
+        for f in analysis.findings:
+            lines.append(f"{f.id:<26}{f.severity:<10}{f.score:>6.2f}  {f.confidence}")
+    for w in analysis.warnings:
+        lines.append(f"warning: {w}")
+    lines.append(f"report: {outdir / 'report.html'}")
+    return "\n".join(lines)
+
+
+def _cmd_batch(args) -> int:
+    from .batch import run_batch_cli
+
+    return run_batch_cli(args, _config(args))
+
+
+def _cmd_info(args) -> int:
+    import platform
+
+    from .pose import available_backends
+
+    print(
+        f"gaitlens {__version__} (Python {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()})"
+    )
+    for mod in ("mediapipe", "cv2", "numpy", "scipy", "pandas", "av", "matplotlib"):
+        try:
+            m = __import__(mod)
+            print(f"  {mod:<11}{getattr(m, '__version__', '?')}")
+        except ImportError:
+            print(f"  {mod:<11}not installed")
+    print("pose backends:")
+    for name, ok in available_backends().items():
+        print(f"  {name:<11}{'available' if ok else 'not installed'}")
+    from .pose.mediapipe import bundled_model_path
+
+    path = bundled_model_path()
+    print(
+        "pose model: BlazePose full (model complexity 1), bundled in the mediapipe wheel:"
+        if path
+        else "pose model: bundled model not found"
+    )
+    if path:
+        print(f"  {path}")
+    print("  heavy model: pass a MediaPipe .task file with --pose-model")
+    return 0
+
+
+def _cmd_sample(args) -> int:
+    from .synthetic import make_samples
+
+    paths = make_samples(args.outdir, fast=args.fast)
+    for p in paths:
+        print(p)
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = {
+        "analyze": _cmd_analyze,
+        "batch": _cmd_batch,
+        "info": _cmd_info,
+        "sample": _cmd_sample,
+    }[args.command]
+    try:
+        return handler(args)
+    except GaitlensError as exc:
+        print(f"gaitlens: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("gaitlens: interrupted; no partial outputs were kept.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
