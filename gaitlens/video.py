@@ -99,8 +99,7 @@ def probe(path: str | os.PathLike) -> VideoMeta:
         stream = container.streams.video[0]
         first = None
         try:
-            for first in container.decode(stream):
-                break
+            first = next(iter(container.decode(stream)), None)
         except Exception:
             first = None
         if first is None:
