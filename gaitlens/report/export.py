@@ -1,0 +1,165 @@
+"""Exports: keypoints as an OpenSim TRC file, and validation of ``analysis.json``.
+
+TRC layout as written by Pose2Sim and Sports2D (Pagnon et al. 2022, "Pose2Sim: an
+open-source Python package for multiview markerless kinematics", JOSS 7(77):4362),
+which OpenSim's TRCFileAdapter reads::
+
+    PathFileType  4  (X/Y/Z)  keypoints.trc
+    DataRate CameraRate NumFrames NumMarkers Units OrigDataRate OrigDataStartFrame OrigNumFrames
+    30.00  30.00  360  33  m  30.00  1  360
+    Frame#  Time  nose      left_eye_inner ...
+                  X1  Y1  Z1  X2  Y2  Z2 ...
+    <blank>
+    1  0.000000  ...
+
+Coordinates are in the analysis frame (x = direction of travel, y = up, z = 0: one
+camera gives no depth), which matches OpenSim's axes. Units, in order of preference:
+metres when the clean track carries a metric scale, leg lengths (``legs``) when it
+carries the leg length in pixels, else image pixels flipped to y-up (``px``). The
+``Units`` field says which; missing points are empty cells (as Pose2Sim writes them).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "jsonschema" / "analysis.schema.json"
+
+
+# ---------------------------------------------------------------------- points
+def keypoints_for_export(analysis) -> tuple[np.ndarray, np.ndarray, tuple, str]:
+    """``(time_s, xyz (n, k, 3), names, units)`` in the analysis frame (y up, Z = 0)."""
+    track = analysis.track
+    clean = analysis.clean
+    names = tuple(track.landmark_names)
+    time_s = np.asarray(track.time_s, float)
+    xy = None
+    units = "px"
+    # metric or leg-length points from the cleaning stage, when it provides them
+    for attr, unit in (("xy_m", "m"), ("xy_legs", "legs")):
+        arr = getattr(clean, attr, None)
+        if arr is not None and np.shape(arr) == track.xy_px.shape:
+            xy, units = np.asarray(arr, float), unit
+            break
+    if xy is None:
+        cl_track = getattr(clean, "track", clean)
+        arr = getattr(cl_track, "xy", None)
+        unit = getattr(cl_track, "units", None) or getattr(clean, "units", None)
+        if arr is not None and unit and np.shape(arr) == track.xy_px.shape:
+            xy, units = np.asarray(arr, float), str(unit)
+    if xy is None:
+        xy, units = _image_to_analysis(analysis)
+    xyz = np.concatenate([xy, np.zeros(xy.shape[:2] + (1,))], axis=2)
+    xyz[~np.isfinite(xy).all(axis=2)] = np.nan
+    return time_s, xyz, names, units
+
+
+def _image_to_analysis(analysis) -> tuple[np.ndarray, str]:
+    """Image pixels -> analysis frame: y up, x in the direction of travel.
+
+    Scaled to leg lengths when the clean track knows the leg length in pixels, to
+    metres when it knows metres per pixel; origin at the clip's median hip midpoint.
+    """
+    track = analysis.track
+    clean = analysis.clean
+    xy = track.xy_px.astype(float).copy()
+    names = list(track.landmark_names)
+    xy[..., 1] = -xy[..., 1]  # y up
+    if getattr(clean, "facing", None) == "left":
+        xy[..., 0] = -xy[..., 0]
+    try:
+        hips = xy[:, [names.index("left_hip"), names.index("right_hip")]]
+        origin = np.nanmedian(hips.reshape(-1, 2), axis=0)
+        if np.isfinite(origin).all():
+            xy -= origin
+    except ValueError:
+        pass
+    m_per_px = getattr(clean, "m_per_px", None)
+    leg_px = getattr(clean, "leg_length_px", None)
+    if m_per_px is not None and np.isfinite(m_per_px) and m_per_px > 0:
+        return xy * float(m_per_px), "m"
+    if leg_px is not None and np.isfinite(leg_px) and leg_px > 0:
+        return xy / float(leg_px), "legs"
+    return xy, "px"
+
+
+# ---------------------------------------------------------------------- TRC
+def write_trc(analysis, path, names: Optional[tuple] = None) -> Path:
+    """Write the keypoints of ``analysis`` as a TRC file (Pose2Sim/Sports2D layout)."""
+    time_s, xyz, all_names, units = keypoints_for_export(analysis)
+    if names is not None:
+        idx = [all_names.index(nm) for nm in names]
+        xyz, all_names = xyz[:, idx], tuple(names)
+    return write_trc_arrays(path, time_s, xyz, all_names, units)
+
+
+def write_trc_arrays(path, time_s, xyz, names, units: str = "m") -> Path:
+    path = Path(path)
+    time_s = np.asarray(time_s, float)
+    n, k = xyz.shape[:2]
+    rate = float(1.0 / np.median(np.diff(time_s))) if n > 1 else 0.0
+    head = [
+        f"PathFileType\t4\t(X/Y/Z)\t{path.name}",
+        "DataRate\tCameraRate\tNumFrames\tNumMarkers\tUnits\tOrigDataRate"
+        "\tOrigDataStartFrame\tOrigNumFrames",
+        f"{rate:.2f}\t{rate:.2f}\t{n}\t{k}\t{units}\t{rate:.2f}\t1\t{n}",
+        "Frame#\tTime\t" + "\t\t\t".join(names) + "\t\t\t",
+        "\t\t" + "\t".join(f"X{i + 1}\tY{i + 1}\tZ{i + 1}" for i in range(k)),
+        "",
+    ]
+    flat = xyz.reshape(n, k * 3)
+    cells = np.char.mod("%.6f", np.nan_to_num(flat))
+    cells = np.where(np.isfinite(flat), cells, "")
+    rows = np.column_stack([np.arange(1, n + 1).astype(str), np.char.mod("%.6f", time_s), cells])
+    body = "\n".join("\t".join(r) for r in rows)
+    path.write_text("\n".join(head) + "\n" + body + "\n", encoding="utf-8")
+    return path
+
+
+def read_trc(path) -> tuple[np.ndarray, dict, dict]:
+    """Read a TRC file: ``(time_s, {marker: (n, 3)}, header)``; empty cells are NaN."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    keys = lines[1].split("\t")
+    vals = lines[2].split("\t")
+    header = dict(zip(keys, vals))
+    for key in ("DataRate", "CameraRate", "OrigDataRate"):
+        if key in header:
+            header[key] = float(header[key])
+    for key in ("NumFrames", "NumMarkers", "OrigDataStartFrame", "OrigNumFrames"):
+        if key in header:
+            header[key] = int(header[key])
+    header["PathFileType"] = lines[0].split("\t")[1:]
+    names = [s for s in lines[3].split("\t")[2:] if s.strip()]
+    import pandas as pd
+
+    table = pd.read_csv(
+        path, sep="\t", skiprows=5, header=None, skip_blank_lines=True, dtype=float,
+        usecols=range(2 + 3 * len(names)),
+    ).to_numpy()  # fmt: skip
+    time_s = table[:, 1]
+    markers = {nm: table[:, 2 + 3 * j : 5 + 3 * j] for j, nm in enumerate(names)}
+    return time_s, markers, header
+
+
+# ---------------------------------------------------------------------- JSON schema
+def analysis_schema() -> dict:
+    """The JSON Schema (draft 2020-12) of ``analysis.json``."""
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+def validate_analysis_json(data) -> None:
+    """Raise ``jsonschema.ValidationError`` if ``data`` (dict, JSON text or path) is invalid.
+
+    Needs the ``jsonschema`` package (a dev dependency).
+    """
+    import jsonschema
+
+    if isinstance(data, (str, Path)) and Path(str(data)).suffix == ".json":
+        data = json.loads(Path(data).read_text(encoding="utf-8"))
+    elif isinstance(data, str):
+        data = json.loads(data)
+    jsonschema.validate(data, analysis_schema(), cls=jsonschema.Draft202012Validator)
