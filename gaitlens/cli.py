@@ -215,6 +215,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug, not the user's fault: one line, details in a file
+        import tempfile
+        import traceback
+
+        fd, log = tempfile.mkstemp(prefix="gaitlens-error-", suffix=".log")
+        with open(fd, "w") as fh:
+            traceback.print_exc(file=fh)
+        print(
+            f"gaitlens: internal error: {type(exc).__name__}: {exc} (details: {log}; "
+            "please report it)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

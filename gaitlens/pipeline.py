@@ -25,11 +25,13 @@ PathLike = Union[str, os.PathLike]
 MIN_DETECTION_RATE = 0.5  # below this share of frames with a person, nothing is analysed
 
 
-def _progress(total: Optional[int], desc: str, enabled: Optional[bool]):
+def _progress(total: Optional[int], desc: str, enabled: Optional[bool], file=None):
+    """A tqdm bar over frames; quiet when stderr is not a terminal (``enabled=None``)."""
     from tqdm.auto import tqdm
 
+    file = file or sys.stderr
     if enabled is None:
-        enabled = sys.stderr.isatty()
+        enabled = bool(getattr(sys.stderr, "isatty", lambda: False)())
     return tqdm(
         total=total or None,
         desc=desc,
@@ -37,6 +39,7 @@ def _progress(total: Optional[int], desc: str, enabled: Optional[bool]):
         disable=not enabled,
         leave=False,
         dynamic_ncols=True,
+        file=file,
     )
 
 
@@ -53,33 +56,39 @@ def run_pose(
     ``on_frame(frame, result)`` is called per frame (used for live overlays).
     """
     from .pose import create_backend
+    from .pose.mediapipe import quiet_native_stderr
 
     cfg = config or AnalysisConfig()
     meta = _video.probe(video_path)
-    backend = create_backend(
-        cfg.pose_backend,
-        model_complexity=cfg.model_complexity,
-        model_path=cfg.pose_model_path,
-        segmentation=cfg.segmentation,
-    )
     times, xys, viss, sils, people = [], [], [], [], []
     full = (meta.width_px, meta.height_px)
-    try:
-        with _progress(meta.frame_count, f"pose {Path(video_path).name}", progress) as bar:
-            for frame in _video.read_frames(video_path, max_side_px=cfg.model_input_max_side_px):
-                res = backend.process(frame.image, frame.time_s, full_size_px=full)
-                times.append(frame.time_s)
-                xys.append(res.xy_px)
-                viss.append(res.visibility)
-                people.append(res.n_people)
-                if res.silhouette is not None:
-                    sils.append(res.silhouette)
-                if on_frame is not None:
-                    on_frame(frame, res)
-                bar.update(1)
-        info = backend.info()
-    finally:
-        backend.close()
+    name = Path(video_path).name
+    # MediaPipe's native threads log to fd 2; the progress bar keeps the real stderr
+    with quiet_native_stderr() as err:
+        backend = create_backend(
+            cfg.pose_backend,
+            model_complexity=cfg.model_complexity,
+            model_path=cfg.pose_model_path,
+            segmentation=cfg.segmentation,
+        )
+        try:
+            with _progress(meta.frame_count, f"pose {name}", progress, file=err) as bar:
+                for frame in _video.read_frames(
+                    video_path, max_side_px=cfg.model_input_max_side_px
+                ):
+                    res = backend.process(frame.image, frame.time_s, full_size_px=full)
+                    times.append(frame.time_s)
+                    xys.append(res.xy_px)
+                    viss.append(res.visibility)
+                    people.append(res.n_people)
+                    if res.silhouette is not None:
+                        sils.append(res.silhouette)
+                    if on_frame is not None:
+                        on_frame(frame, res)
+                    bar.update(1)
+            info = backend.info()
+        finally:
+            backend.close()
     from .pose import silhouette as _sil
 
     track = PoseTrack(
@@ -180,11 +189,11 @@ def _saved_track(outdir: Path, meta, cfg: AnalysisConfig) -> Optional[PoseTrack]
 
 def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, meta=None):
     """All stages after pose: PoseTrack -> ``Analysis`` (no video needed)."""
+    cfg = config or AnalysisConfig()
+    check_detection(track)
     from . import cleaning, events, faults, kinematics, reference, stride_metrics, strides
     from .analysis import Analysis, measurement_quality
 
-    cfg = config or AnalysisConfig()
-    check_detection(track)
     clean = cleaning.clean(track, cfg)
     gait_events = events.detect(clean, cfg)
     stride_table = strides.segment(gait_events, clean, cfg)

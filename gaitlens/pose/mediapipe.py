@@ -9,7 +9,9 @@ Both return a segmentation mask, reduced to silhouette features per frame.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -31,6 +33,36 @@ def _mediapipe():
             "mediapipe is not installed: run `pip install mediapipe==0.10.21`"
         ) from None
     return mp
+
+
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Silence the C++ log lines (TFLite/glog) MediaPipe prints from its own threads.
+
+    File descriptor 2 goes to /dev/null for the duration; the context yields a Python
+    text stream on the original stderr so that a progress bar can still be shown.
+    """
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield sys.stderr
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    stream = os.fdopen(os.dup(saved), "w", buffering=1)
+    try:
+        os.dup2(devnull, fd)
+        yield stream
+    finally:
+        stream.flush()
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
+        stream.close()
+
+
+_quiet_stderr = quiet_native_stderr
 
 
 def bundled_model_path() -> Optional[Path]:
@@ -101,7 +133,8 @@ class MediaPipePose:
                 output_segmentation_masks=segmentation,
             )
             try:
-                self._landmarker = vision.PoseLandmarker.create_from_options(opts)
+                with _quiet_stderr():
+                    self._landmarker = vision.PoseLandmarker.create_from_options(opts)
             except Exception as exc:
                 raise GaitlensError(
                     f"{self.model_path}: not a usable MediaPipe pose landmarker model "
@@ -114,15 +147,16 @@ class MediaPipePose:
                     "model complexity 2 (heavy) is not bundled with mediapipe and cannot be "
                     "downloaded here; pass --pose-model /path/to/pose_landmarker_heavy.task"
                 )
-            self._solution = mp.solutions.pose.Pose(
-                static_image_mode=False,
-                model_complexity=self.model_complexity,
-                smooth_landmarks=True,
-                enable_segmentation=segmentation,
-                smooth_segmentation=True,
-                min_detection_confidence=min_detection_confidence,
-                min_tracking_confidence=min_tracking_confidence,
-            )
+            with _quiet_stderr():
+                self._solution = mp.solutions.pose.Pose(
+                    static_image_mode=False,
+                    model_complexity=self.model_complexity,
+                    smooth_landmarks=True,
+                    enable_segmentation=segmentation,
+                    smooth_segmentation=True,
+                    min_detection_confidence=min_detection_confidence,
+                    min_tracking_confidence=min_tracking_confidence,
+                )
             self._landmarker = None
 
     def info(self) -> dict:
@@ -149,7 +183,7 @@ class MediaPipePose:
         mask = None
         n_people = -1
         if self._solution is not None:
-            res = self._solution.process(image_rgb)
+            res = self._call(self._solution.process, image_rgb)
             lms = res.pose_landmarks.landmark if res.pose_landmarks else None
             if lms is not None:
                 arr = np.array([(lm.x, lm.y, lm.visibility) for lm in lms])
@@ -162,7 +196,7 @@ class MediaPipePose:
             image = self._mp.Image(
                 image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(image_rgb)
             )
-            res = self._landmarker.detect_for_video(image, ms)
+            res = self._call(self._landmarker.detect_for_video, image, ms)
             n_people = len(res.pose_landmarks)
             if res.pose_landmarks:
                 # the largest person (by hip-shoulder extent) is the runner
@@ -180,6 +214,16 @@ class MediaPipePose:
         if self.segmentation:
             sil = silhouette.extract(mask, xy, scale=(w / fw) if mask is not None else 1.0)
         return PoseResult(xy_px=xy, visibility=vis, silhouette=sil, n_people=n_people)
+
+    def _call(self, fn, *args):
+        # models load (and log) lazily: on the first call and on the first detection
+        if getattr(self, "_quiet_calls_left", 2) > 0:
+            with _quiet_stderr():
+                res = fn(*args)
+            found = bool(getattr(res, "pose_landmarks", None))
+            self._quiet_calls_left = getattr(self, "_quiet_calls_left", 2) - (1 if found else 0)
+            return res
+        return fn(*args)
 
     def close(self) -> None:
         if self._solution is not None:

@@ -1,0 +1,92 @@
+"""Shared fixtures: tiny generated videos, the ../shared data folder."""
+
+from __future__ import annotations
+
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+REAL_VIDEO = SHARED_DATA / "videos" / "treadmill_side_runner_30fps.mp4"
+WALK_VIDEO = SHARED_DATA / "videos" / "walk_side_two_people_30fps.mp4"
+SAMPLES = REPO / "sample_videos"
+
+
+def shared_file(path: Path) -> Path:
+    """Return ``path`` or skip the test when ../shared data is absent."""
+    if not path.exists():
+        pytest.skip(f"reference data not available: {path}")
+    return path
+
+
+def write_clip(path, times_s, size=(64, 48), pattern="bar", gray=False) -> Path:
+    """Write an H.264 clip whose frames appear at exactly ``times_s`` (VFR allowed).
+
+    Each frame carries its index as a moving bar so tests can check order.
+    """
+    import av
+
+    w, h = size
+    path = Path(path)
+    with av.open(str(path), "w", format="mp4") as out:
+        st = out.add_stream("libx264", rate=30)
+        st.width, st.height, st.pix_fmt = w, h, "yuv420p"
+        st.codec_context.time_base = Fraction(1, 90000)
+        for i, t in enumerate(times_s):
+            img = np.zeros((h, w, 3), np.uint8)
+            if pattern == "bar":
+                img[:, : max(2, w // 8)] = 255  # a bar on the left edge (orientation marker)
+                img[: max(2, h // 8), :, 1] = 255  # a green bar on top
+                x = int(i * 3) % w
+                img[:, x : x + 2, 2] = 200
+            if gray:
+                img[:] = img.mean(axis=2, keepdims=True).astype(np.uint8)
+            fr = av.VideoFrame.from_ndarray(img, format="rgb24")
+            fr.pts = int(round(t * 90000))
+            fr.time_base = Fraction(1, 90000)
+            for p in st.encode(fr):
+                out.mux(p)
+        for p in st.encode():
+            out.mux(p)
+    return path
+
+
+def ffmpeg_exe() -> str:
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        pytest.skip("imageio-ffmpeg (dev extra) not installed")
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def with_rotation(src: Path, dst: Path, degrees: int) -> Path:
+    """Copy ``src`` adding a display-matrix rotation (as phones record portrait)."""
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-y",
+            "-loglevel",
+            "error",
+            "-display_rotation",
+            str(degrees),
+            "-i",
+            str(src),
+            "-c",
+            "copy",
+            str(dst),
+        ],
+        check=True,
+    )
+    return dst
+
+
+@pytest.fixture
+def clip_factory(tmp_path):
+    def make(name="clip.mp4", n=30, fps=30.0, **kw):
+        return write_clip(tmp_path / name, np.arange(n) / fps, **kw)
+
+    return make
