@@ -1,0 +1,616 @@
+"""Batch analysis of a folder of clips: parallel, resumable, one failure never stops the rest.
+
+``analyze_folder`` finds every video under a folder (recursively), analyses each clip
+into its own output folder (mirroring the clip's relative path) and writes
+``summary.csv`` (one row per clip) and ``index.html`` (links to each clip's report)
+atomically. Clips run in parallel on any ``concurrent.futures.Executor``: a local
+process pool by default ("spawn" context: MediaPipe and threads do not survive
+``fork``), or a Dask distributed cluster through ``Client.get_executor()`` (the
+``gaitlens[dask]`` extra) - no home-made job queue (DESIGN.md, "Scale-out").
+
+A clip that fails is recorded with its one-line reason (``str`` of the
+``GaitlensError``); an unexpected exception is recorded as ``internal error: ...`` and
+its traceback is written to ``error.log`` in the clip's output folder.
+
+Only the standard library is imported at module level: a spawned worker imports this
+module first, so thread limits set by ``_init_worker`` apply before NumPy, OpenCV or
+MediaPipe load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import traceback
+from concurrent.futures import Executor, Future, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional, Union
+
+from .batch_index import render_index
+from .errors import BackendUnavailableError, GaitlensError, OutputError, VideoReadError
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+SUMMARY_FILE = "summary.csv"
+INDEX_FILE = "index.html"
+ERROR_LOG = "error.log"
+#: exit codes of ``gaitlens batch``: all clips ok (or skipped) / some failed / all failed
+EXIT_OK, EXIT_PARTIAL, EXIT_ALL_FAILED = 0, 10, 11
+
+STATUS_OK, STATUS_FAILED, STATUS_SKIPPED = "ok", "failed", "skipped"
+BASE_COLUMNS = ("path", "status", "reason", "cadence_spm", "contact_time_s", "n_strides")
+LINK_COLUMNS = ("report", "outdir")
+_THREAD_ENV = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
+
+
+@dataclass(frozen=True)
+class ClipJob:
+    """One clip of a batch: the video, its path relative to the folder, its outputs."""
+
+    video: str  # absolute path of the clip
+    rel_path: str  # POSIX path relative to the batch folder (the summary's ``path``)
+    outdir: str  # absolute output folder of this clip
+    rel_outdir: str  # POSIX path of ``outdir`` relative to the batch output folder
+
+
+# ----------------------------------------------------------------------------- discovery
+def _is_video(p: Path) -> bool:
+    from .video import VIDEO_EXTENSIONS
+
+    return p.suffix.lower() in VIDEO_EXTENSIONS
+
+
+def _scan(folder: Path, exclude: tuple[Path, ...] = ()) -> tuple[list[Path], list[Path]]:
+    """(videos, other files) under ``folder``, sorted; hidden entries and ``exclude``
+    subtrees (e.g. the batch output folder inside the input folder) are left out."""
+    excluded = {e.resolve() for e in exclude}
+    videos, others = [], []
+    for root, dirs, files in os.walk(folder):
+        rp = Path(root)
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and (rp / d).resolve() not in excluded
+        )
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            (videos if _is_video(rp / name) else others).append(rp / name)
+    key = lambda p: p.relative_to(folder).as_posix()  # noqa: E731
+    return sorted(videos, key=key), sorted(others, key=key)
+
+
+def discover_videos(folder: PathLike, exclude: tuple[PathLike, ...] = ()) -> list[Path]:
+    """Every video file under ``folder`` (recursive; extensions
+    ``gaitlens.video.VIDEO_EXTENSIONS``, any case), sorted by relative path."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise VideoReadError(f"{folder}: not a folder. Give the folder that holds the clips.")
+    return _scan(folder, tuple(Path(e) for e in exclude))[0]
+
+
+def safe_name(name: str) -> str:
+    """A file-system-safe folder name: runs of characters other than letters, digits,
+    ``.``, ``-`` and ``_`` become ``_``; no leading dot; never empty."""
+    s = re.sub(r"[^\w.-]+", "_", name).strip("._ ")
+    return s or "clip"
+
+
+def plan_jobs(videos: list[Path], folder: PathLike, outdir: PathLike) -> list[ClipJob]:
+    """One output folder per clip: ``outdir/<safe relative folders>/<safe stem>``.
+
+    Names are unique ignoring case (case-insensitive file systems): a clash (``a.mp4``
+    and ``a.mov``, ``a b.mp4`` and ``a_b.mp4``, a clip named like a sub-folder or like
+    ``summary.csv``) gets the extension and then a counter appended, in sorted order,
+    so the plan is deterministic.
+    """
+    folder, outdir = Path(folder).resolve(), Path(outdir).resolve()
+    rels = [Path(v).resolve().relative_to(folder) for v in videos]
+    dir_parts = [tuple(safe_name(p) for p in r.parent.parts) for r in rels]
+    taken = {SUMMARY_FILE.lower(), INDEX_FILE.lower()}
+    for parts in dir_parts:  # sub-folders are reserved so a clip folder never holds another
+        for i in range(1, len(parts) + 1):
+            taken.add("/".join(parts[:i]).lower())
+    jobs = []
+    for v, rel, parts in zip(videos, rels, dir_parts):
+        prefix = "/".join(parts)
+        stem = safe_name(rel.stem)
+        candidates = [stem, f"{stem}_{safe_name(rel.suffix.lstrip('.').lower())}"]
+        candidates += [f"{candidates[1]}_{k}" for k in range(2, 10_000)]
+        for c in candidates:
+            key = f"{prefix}/{c}" if prefix else c
+            if key.lower() not in taken:
+                break
+        taken.add(key.lower())
+        jobs.append(
+            ClipJob(
+                video=str(Path(v).resolve()),
+                rel_path=rel.as_posix(),
+                outdir=str(outdir.joinpath(*key.split("/"))),
+                rel_outdir=key,
+            )
+        )
+    return jobs
+
+
+# ----------------------------------------------------------------------------- one clip
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _summary_numbers(data: dict) -> dict:
+    """Cadence, contact time and stride count of a saved analysis (``analysis.json``);
+    medians of the stride table where the summary lacks them."""
+    import numpy as np
+
+    summ = data.get("summary") or {}
+    strides = data.get("strides") or []
+    out = {}
+    for key in ("cadence_spm", "contact_time_s"):
+        v = summ.get(key)
+        if v is None:
+            vals = [s.get(key) for s in strides if s.get(key) is not None]
+            v = float(np.median(vals)) if vals else None
+        out[key] = None if v is None else round(float(v), 6)
+    n = summ.get("n_strides")
+    out["n_strides"] = int(n) if n is not None else len(strides)
+    return out
+
+
+def _row(job: ClipJob, status: str, reason: str = "", data: Optional[dict] = None) -> dict:
+    row: dict[str, Any] = {"path": job.rel_path, "status": status, "reason": reason}
+    row.update(
+        _summary_numbers(data)
+        if data
+        else {"cadence_spm": None, "contact_time_s": None, "n_strides": None}
+    )
+    for f in (data or {}).get("faults") or []:
+        fid = f.get("id")
+        if fid:
+            row[f"{fid}_severity"] = f.get("severity")
+            row[f"{fid}_confidence"] = f.get("confidence")
+    has_report = data is not None and (Path(job.outdir) / "report.html").is_file()
+    row["report"] = f"{job.rel_outdir}/report.html" if has_report else None
+    row["outdir"] = job.rel_outdir if data is not None else None
+    return row
+
+
+def _default_analyze(video, config, *, outdir, progress, reuse_pose):
+    from .pipeline import analyze
+
+    return analyze(video, config, outdir=outdir, progress=progress, reuse_pose=reuse_pose)
+
+
+def run_clip(
+    job: ClipJob,
+    config=None,
+    analyze_fn: Optional[Callable] = None,
+    reuse_pose: bool = True,
+) -> dict:
+    """Analyse one clip into ``job.outdir``; never raises for a clip's failure.
+
+    Returns the clip's summary row. This is what each worker runs (a top-level
+    function, so a process pool or a Dask worker can import it by name).
+    """
+    fn = analyze_fn or _default_analyze
+    out = Path(job.outdir)
+    try:
+        analysis = fn(job.video, config, outdir=out, progress=False, reuse_pose=reuse_pose)
+        data = analysis.to_dict() if hasattr(analysis, "to_dict") else _read_json(out)
+        if data is None:
+            raise RuntimeError("the analysis returned nothing and wrote no analysis.json")
+        try:
+            (out / ERROR_LOG).unlink()
+        except FileNotFoundError:
+            pass
+        return _row(job, STATUS_OK, "", data)
+    except GaitlensError as exc:
+        return _row(job, STATUS_FAILED, _one_line(str(exc).replace(job.video, job.rel_path)))
+    except Exception as exc:  # a bug, not the user's input: keep the traceback
+        log = _write_error_log(job, traceback.format_exc())
+        where = f" (traceback in {log})" if log else ""
+        msg = _one_line(f"{type(exc).__name__}: {exc}")
+        return _row(job, STATUS_FAILED, f"internal error: {msg}{where}")
+
+
+def _write_error_log(job: ClipJob, text: str) -> Optional[str]:
+    try:
+        out = Path(job.outdir)
+        out.mkdir(parents=True, exist_ok=True)
+        header = f"gaitlens batch: internal error while analysing {job.video}\n\n"
+        (out / ERROR_LOG).write_text(header + text, encoding="utf-8")
+        return f"{job.rel_outdir}/{ERROR_LOG}"
+    except OSError:
+        return None
+
+
+def _read_json(outdir: Path) -> Optional[dict]:
+    try:
+        return json.loads((outdir / "analysis.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def done_analysis(job: ClipJob, config) -> Optional[dict]:
+    """The saved ``analysis.json`` of a clip if it is complete and matches: same video
+    file size and duration, and the same configuration; otherwise ``None``."""
+    data = _read_json(Path(job.outdir))
+    if not data:
+        return None
+    vid = data.get("video") or {}
+    try:
+        if vid.get("size_bytes") != Path(job.video).stat().st_size:
+            return None
+    except OSError:
+        return None
+    if config is not None:
+        from .config import AnalysisConfig
+
+        try:
+            saved = AnalysisConfig().updated(**(data.get("config") or {}))
+        except (GaitlensError, TypeError):
+            return None
+        if saved != config:
+            return None
+    return data
+
+
+# ----------------------------------------------------------------------------- workers
+def _init_worker(threads: Optional[int]) -> None:
+    """Process-pool initializer: limit the threads each worker's libraries start, so N
+    workers on N cores do not oversubscribe them."""
+    if threads:
+        for var in _THREAD_ENV:
+            os.environ[var] = str(threads)
+
+
+def _process_pool(n_workers: int, threads_per_worker: Optional[int]) -> Executor:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(
+        max_workers=n_workers,
+        mp_context=mp.get_context(method),
+        initializer=_init_worker,
+        initargs=(threads_per_worker,),
+    )
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+class _InlineExecutor(Executor):
+    """Runs each call in the calling process at submit time (``jobs=1``)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        f: Future = Future()
+        try:
+            f.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # handed to the caller through the future
+            f.set_exception(exc)
+        return f
+
+
+# ----------------------------------------------------------------------------- the batch
+def analyze_folder(
+    folder: PathLike,
+    outdir: PathLike,
+    *,
+    jobs: Optional[int] = None,
+    resume: bool = False,
+    force: bool = False,
+    executor: Optional[Executor] = None,
+    config=None,
+    progress: Optional[bool] = None,
+    reuse_pose: bool = True,
+    threads_per_worker: Optional[int] = None,
+    analyze_fn: Optional[Callable] = None,
+    **options,
+):
+    """Analyse every video under ``folder`` into ``outdir``; returns the summary table.
+
+    Parameters
+    ----------
+    folder : searched recursively for ``gaitlens.video.VIDEO_EXTENSIONS`` (any case);
+        hidden files and the output folder itself are skipped.
+    outdir : one sub-folder per clip (mirroring its relative path, safe names) plus
+        ``summary.csv`` and ``index.html``.
+    jobs : parallel worker processes (default: the number of cores). ``1`` runs the
+        clips one after another in this process.
+    resume : skip clips whose ``analysis.json`` is present and matches (same video,
+        same configuration); clips that failed before are retried.
+    force : analyse every clip again (the saved pose track is still reused when the
+        pose options match, unless ``reuse_pose=False``).
+        With neither ``resume`` nor ``force``, earlier results in ``outdir`` are an
+        ``OutputError`` (nothing is overwritten by accident).
+    executor : any ``concurrent.futures.Executor`` (e.g. a Dask
+        ``Client.get_executor()``); it is not shut down here. Workers must see the
+        same paths (a shared file system).
+    config, options : an ``AnalysisConfig`` and overrides of its fields, as in
+        ``gaitlens.analyze`` (e.g. ``annotated_video=False``).
+    progress : a progress bar over clips; ``None`` = only when stderr is a terminal.
+    threads_per_worker : thread limit (OpenMP/BLAS) in each worker of the default pool.
+    analyze_fn : replaces ``gaitlens.pipeline.analyze`` (tests); must be picklable and
+        accept ``(video, config, *, outdir, progress, reuse_pose)``.
+
+    Returns
+    -------
+    pandas.DataFrame, one row per clip (sorted by path): ``path``, ``status``
+    (``ok``/``failed``/``skipped``), ``reason``, ``cadence_spm``, ``contact_time_s``,
+    ``n_strides``, ``<fault>_severity`` and ``<fault>_confidence`` per fault, ``report``
+    and ``outdir`` (relative to ``outdir``). ``df.attrs`` holds ``ignored_files``
+    (non-video files found) and the paths of the summary files.
+    """
+    from .config import AnalysisConfig
+
+    if resume and force:
+        raise GaitlensError("--resume and --force contradict each other; pass only one.")
+    cfg = (config or AnalysisConfig()).updated(**options)
+    folder, outdir = Path(folder), Path(outdir)
+    if not folder.is_dir():
+        raise VideoReadError(f"{folder}: not a folder. Give the folder that holds the clips.")
+    if outdir.exists() and not outdir.is_dir():
+        raise OutputError(f"{outdir}: exists and is not a folder. Choose another output folder.")
+    videos, others = _scan(folder, (outdir,))
+    if not videos:
+        from .video import VIDEO_EXTENSIONS
+
+        raise VideoReadError(
+            f"{folder}: no video files found (looked for {', '.join(VIDEO_EXTENSIONS)}). "
+            "Give the folder that holds the clips."
+        )
+    jobs_list = plan_jobs(videos, folder, outdir)
+    rows: dict[str, dict] = {}
+    todo: list[ClipJob] = []
+    for job in jobs_list:
+        if resume:
+            data = done_analysis(job, cfg)
+            if data is not None:
+                rows[job.rel_path] = _row(job, STATUS_SKIPPED, "already analysed", data)
+                continue
+        elif not force and (Path(job.outdir) / "analysis.json").exists():
+            raise OutputError(
+                f"{outdir}: holds earlier results (e.g. {job.rel_outdir}); pass --resume "
+                "(resume=True) to skip clips already done or --force (force=True) to "
+                "analyse them again."
+            )
+        todo.append(job)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"{outdir}: cannot create the output folder ({exc.strerror}). "
+            "Choose a folder you can write to."
+        ) from None
+
+    own = None
+    if executor is None and todo:
+        n = min(jobs or default_jobs(), len(todo))
+        own = _InlineExecutor() if n <= 1 else _process_pool(n, threads_per_worker)
+    ex = executor or own
+    bar = _bar(len(jobs_list), len(rows), progress)
+    futures: dict[Future, ClipJob] = {}
+    try:
+        for job in todo:
+            futures[ex.submit(run_clip, job, cfg, analyze_fn, reuse_pose)] = job
+        for fut in as_completed(futures):
+            job = futures[fut]
+            rows[job.rel_path] = _result_row(fut, job)
+            bar.set_postfix_str(f"{job.rel_path}: {rows[job.rel_path]['status']}", refresh=False)
+            bar.update(1)
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        if own is not None:
+            own.shutdown(wait=False, cancel_futures=True)
+            own = None
+        raise
+    finally:
+        bar.close()
+        if own is not None:
+            own.shutdown(wait=True)
+    df = summary_frame([rows[j.rel_path] for j in jobs_list])
+    df.attrs["ignored_files"] = [p.relative_to(folder).as_posix() for p in others]
+    write_summary(df, outdir)
+    df.attrs["summary_csv"] = str(outdir / SUMMARY_FILE)
+    df.attrs["index_html"] = str(outdir / INDEX_FILE)
+    return df
+
+
+def _result_row(fut: Future, job: ClipJob) -> dict:
+    """A finished future's row; a worker that died (or any error outside ``run_clip``)
+    becomes an ``internal error`` of that clip."""
+    try:
+        return fut.result()
+    except Exception as exc:
+        msg = _one_line(f"{type(exc).__name__}: {exc}") or type(exc).__name__
+        return _row(job, STATUS_FAILED, f"internal error: the worker failed ({msg})")
+
+
+def _bar(total: int, initial: int, enabled: Optional[bool]):
+    from tqdm.auto import tqdm
+
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc="clips",
+        unit="clip",
+        disable=not enabled,
+        dynamic_ncols=True,
+    )
+
+
+# ----------------------------------------------------------------------------- summary files
+def summary_frame(rows: list[dict]):
+    """Rows -> the summary DataFrame with a fixed column order: base columns, then
+    severity and confidence of each fault (``schema.FAULT_IDS`` first), then links."""
+    import pandas as pd
+
+    from .schema import FAULT_IDS
+
+    extra = []
+    for r in rows:
+        for k in r:
+            if k not in BASE_COLUMNS and k not in LINK_COLUMNS and k not in extra:
+                extra.append(k)
+    faults = list(FAULT_IDS) + sorted(
+        {k.rsplit("_", 1)[0] for k in extra if k.endswith(("_severity", "_confidence"))}
+        - set(FAULT_IDS)
+    )
+    fault_cols = [f"{f}_{w}" for f in faults for w in ("severity", "confidence")]
+    cols = list(BASE_COLUMNS) + fault_cols
+    cols += [k for k in extra if k not in cols] + list(LINK_COLUMNS)
+    df = pd.DataFrame(rows, columns=cols)
+    df["reason"] = df["reason"].fillna("").astype(str)
+    df["n_strides"] = df["n_strides"].astype("Int64")
+    for c in ("cadence_spm", "contact_time_s"):
+        df[c] = df[c].astype(float)
+    return df
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_summary(df, outdir: PathLike) -> tuple[Path, Path]:
+    """Write ``summary.csv`` and ``index.html`` atomically (temporary file, then rename)."""
+    outdir = Path(outdir)
+    csv = outdir / SUMMARY_FILE
+    html = outdir / INDEX_FILE
+    _atomic_write(csv, df.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
+    _atomic_write(html, render_index(df))
+    return csv, html
+
+
+def read_summary(outdir: PathLike):
+    """Read a batch's ``summary.csv`` back as the DataFrame ``analyze_folder`` returned."""
+    import pandas as pd
+
+    df = pd.read_csv(Path(outdir) / SUMMARY_FILE, keep_default_na=False, na_values=[""])
+    return summary_frame(df.astype(object).where(df.notna(), None).to_dict("records"))
+
+
+# ----------------------------------------------------------------------------- CLI
+def dask_client(address: str):
+    """A ``distributed.Client`` for ``--scheduler ADDRESS`` (the ``gaitlens[dask]`` extra)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise BackendUnavailableError(
+            "--scheduler needs Dask distributed, which is not installed: "
+            'pip install "gaitlens[dask]"'
+        ) from None
+    try:
+        return Client(address, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise GaitlensError(
+            f"{address}: cannot reach the Dask scheduler ({_one_line(str(exc))}). "
+            "Check the address (e.g. tcp://host:8786) and that the scheduler is running."
+        ) from None
+
+
+def exit_code(df) -> int:
+    """0 when no clip failed, ``EXIT_PARTIAL`` (10) when some failed, ``EXIT_ALL_FAILED``
+    (11) when none succeeded."""
+    failed = int((df["status"] == STATUS_FAILED).sum())
+    if not failed:
+        return EXIT_OK
+    return EXIT_ALL_FAILED if failed == len(df) else EXIT_PARTIAL
+
+
+def format_table(df, width: int = 100) -> str:
+    """A short plain-text table of a batch summary (what ``gaitlens batch`` prints)."""
+    from .schema import FAULT_IDS
+
+    short = {
+        "pelvis_lag": "lag",
+        "pelvis_back_hips_flexed": "sit",
+        "pelvic_tilt_suppressed": "tilt",
+    }
+    pw = min(max([len("clip")] + [len(p) for p in df["path"]]), 40)
+    lines = [f"{'clip':<{pw}}  {'status':<7} {'cadence':>7} {'contact':>7} {'strides':>7}  faults"]
+    for r in df.to_dict("records"):
+        path = r["path"] if len(r["path"]) <= pw else "..." + r["path"][-(pw - 3) :]
+        cad = f"{r['cadence_spm']:.1f}" if _num(r.get("cadence_spm")) else "-"
+        ct = f"{r['contact_time_s'] * 1000:.0f}ms" if _num(r.get("contact_time_s")) else "-"
+        ns = str(r["n_strides"]) if _num(r.get("n_strides")) else "-"
+        if r["status"] == STATUS_FAILED:
+            tail = r["reason"] or ""
+        else:
+            parts = []
+            for f in FAULT_IDS:
+                sev = r.get(f"{f}_severity")
+                if isinstance(sev, str) and sev and sev != "none":
+                    parts.append(f"{short.get(f, f)}:{sev}({r.get(f'{f}_confidence')})")
+            tail = " ".join(parts) or "none"
+        line = f"{path:<{pw}}  {r['status']:<7} {cad:>7} {ct:>7} {ns:>7}  {tail}"
+        lines.append(line if len(line) <= width else line[: width - 3] + "...")
+    return "\n".join(lines)
+
+
+def _num(v) -> bool:
+    try:
+        return v is not None and v == v and not isinstance(v, str)
+    except TypeError:
+        return False
+
+
+def run_batch_cli(args, config) -> int:
+    """``gaitlens batch FOLDER -o OUTDIR [-j N] [--resume] [--force] [--scheduler ADDR]``."""
+    quiet = bool(getattr(args, "quiet", False))
+    client = dask_client(args.scheduler) if getattr(args, "scheduler", None) else None
+    t0 = time.perf_counter()
+    try:
+        df = analyze_folder(
+            args.folder,
+            args.outdir,
+            jobs=args.jobs,
+            resume=bool(args.resume),
+            force=bool(getattr(args, "force", False)),
+            executor=client.get_executor(pure=False) if client is not None else None,
+            config=config,
+            progress=False if quiet else None,
+            reuse_pose=not getattr(args, "fresh_pose", False),
+        )
+    finally:
+        if client is not None:
+            client.close()
+    if not quiet:
+        n = df["status"].value_counts()
+        print(format_table(df))
+        ignored = df.attrs.get("ignored_files") or []
+        if ignored:
+            shown = ", ".join(ignored[:3]) + (", ..." if len(ignored) > 3 else "")
+            print(f"ignored {len(ignored)} file(s) that are not videos: {shown}")
+        print(
+            f"{n.get(STATUS_OK, 0)} ok, {n.get(STATUS_SKIPPED, 0)} skipped, "
+            f"{n.get(STATUS_FAILED, 0)} failed in {time.perf_counter() - t0:.1f} s; "
+            f"summary: {df.attrs['summary_csv']}  index: {df.attrs['index_html']}"
+        )
+    return exit_code(df)
