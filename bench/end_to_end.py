@@ -1,0 +1,184 @@
+"""End-to-end throughput and memory of gaitlens against a bare MediaPipe loop.
+
+For each clip, in the same run, each mode in a fresh subprocess (so that peak RSS is
+that mode's own):
+
+  (a) bare      decode (OpenCV) + MediaPipe Pose, nothing else: the physical limit
+  (b) no-video  ``gaitlens analyze --no-video`` (pose + all stages + report + exports)
+  (c) full      ``gaitlens analyze`` with the annotated H.264 video
+  (d) reanalyse re-running every stage after pose from the saved pose track
+
+Frames per second, the ratios b/a and c/a, and peak RSS are printed as a Markdown
+table (copy it to docs/performance.md) and written as JSON.
+
+Clips: a bundled sample clip, the real video in ../shared (if present), and with
+``--long`` a synthetic 5-minute 1080p 60 fps clip rendered on the fly (slow: about an
+hour of CPU for all modes on 2 cores). ``--reanalysis-60s`` times (d) on a 60 s track.
+
+    .venv/bin/python bench/end_to_end.py [--long] [--clips a.mp4 b.mp4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+REAL = REPO.parent / "shared" / "data" / "videos" / "treadmill_side_runner_30fps.mp4"
+SAMPLE = REPO / "sample_videos" / "normal.mp4"
+
+_CHILD = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    mode, video, outdir = sys.argv[1], sys.argv[2], sys.argv[3]
+    t0 = time.perf_counter()
+    frames = 0
+    if mode == "bare":
+        import cv2, mediapipe as mp
+        cap = cv2.VideoCapture(video)
+        with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1,
+                                    enable_segmentation=True) as pose:
+            while True:
+                ok, fr = cap.read()
+                if not ok:
+                    break
+                pose.process(cv2.cvtColor(fr, cv2.COLOR_BGR2RGB))
+                frames += 1
+    elif mode in ("novideo", "full"):
+        from gaitlens.cli import main
+        args = ["analyze", video, "-o", outdir, "--force", "--fresh-pose", "-q"]
+        if mode == "novideo":
+            args.append("--no-video")
+        code = main(args)
+        assert code == 0, code
+        import json as j
+        frames = j.load(open(outdir + "/analysis.json"))["pose"]["frames"]
+    elif mode == "reanalyse":
+        from gaitlens.cli import main
+        t0 = time.perf_counter()  # the saved track exists from the previous mode
+        code = main(["analyze", video, "-o", outdir, "--force", "--no-video", "-q"])
+        assert code == 0, code
+        import json as j
+        frames = j.load(open(outdir + "/analysis.json"))["pose"]["frames"]
+    dt = time.perf_counter() - t0
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"frames": frames, "seconds": dt, "peak_rss_mb": rss_mb}))
+    """
+)
+
+
+def run_mode(mode: str, video: Path, outdir: Path) -> dict:
+    r = subprocess.run(
+        [sys.executable, "-c", _CHILD, mode, str(video), str(outdir)],
+        capture_output=True,
+        text=True,
+    )
+    if r.returncode != 0:
+        raise RuntimeError(f"{mode} on {video.name} failed:\n{r.stderr[-2000:]}")
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    out["fps"] = out["frames"] / out["seconds"]
+    return out
+
+
+def make_long_clip(path: Path, minutes: float = 5.0) -> Path:
+    from gaitlens.synthetic import RunnerParams, render, simulate
+
+    run = simulate(
+        RunnerParams(duration_s=60 * minutes, fps=60.0, image_size_px=(1920, 1080), seed=1)
+    )
+    render(run, path)
+    return path
+
+
+def bench_clip(video: Path, work: Path) -> dict:
+    outdir = work / (video.stem + "_out")
+    res = {}
+    for mode in ("bare", "novideo", "full", "reanalyse"):
+        res[mode] = run_mode(mode, video, outdir)
+    res["ratio_novideo_over_bare"] = res["novideo"]["fps"] / res["bare"]["fps"]
+    res["ratio_full_over_bare"] = res["full"]["fps"] / res["bare"]["fps"]
+    return res
+
+
+def reanalysis_60s(work: Path) -> dict:
+    """(d) on a 60 s, 60 fps pose track (synthetic, no rendering needed)."""
+    code = textwrap.dedent(
+        """
+        import sys, time
+        from gaitlens.synthetic import RunnerParams, simulate
+        from gaitlens.pipeline import analyze_track
+        track = simulate(RunnerParams(duration_s=60.0, fps=60.0, seed=2)).to_pose_track()
+        t0 = time.perf_counter()
+        a = analyze_track(track, None)
+        a.config = a.config.updated(annotated_video=False)
+        a.save(sys.argv[1])
+        print(time.perf_counter() - t0, track.n_frames)
+        """
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(work / "reanalysis60")], capture_output=True, text=True
+    )
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr[-2000:])
+    secs, n = r.stdout.split()[-2:]
+    return {"seconds": float(secs), "frames": int(n)}
+
+
+def table(results: dict) -> str:
+    lines = [
+        "| clip | frames | (a) bare fps | (b) no-video fps | (c) full fps | b/a | c/a "
+        "| (d) re-analysis s | RSS a / b / c MB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for clip, r in results.items():
+        if clip.startswith("_"):
+            continue
+        lines.append(
+            f"| {clip} | {r['bare']['frames']} | {r['bare']['fps']:.1f} | "
+            f"{r['novideo']['fps']:.1f} | {r['full']['fps']:.1f} | "
+            f"{r['ratio_novideo_over_bare']:.3f} | {r['ratio_full_over_bare']:.3f} | "
+            f"{r['reanalyse']['seconds']:.2f} | {r['bare']['peak_rss_mb']:.0f} / "
+            f"{r['novideo']['peak_rss_mb']:.0f} / {r['full']['peak_rss_mb']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clips", nargs="*", type=Path)
+    ap.add_argument("--long", action="store_true", help="add the 5-minute 1080p60 clip")
+    ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "end_to_end.json")
+    args = ap.parse_args(argv)
+    clips = args.clips or [c for c in (SAMPLE, REAL) if c.exists()]
+    results: dict = {
+        "_machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    }
+    with tempfile.TemporaryDirectory(prefix="gaitlens-bench-") as tmp:
+        work = Path(tmp)
+        if args.long:
+            t0 = time.perf_counter()
+            clips.append(make_long_clip(work / "long_5min_1080p60.mp4"))
+            print(f"rendered the long clip in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        for clip in clips:
+            print(f"benchmarking {clip.name} ...", file=sys.stderr)
+            results[clip.name] = bench_clip(clip, work)
+        results["_reanalysis_60s"] = reanalysis_60s(work)
+    print(f"machine: {results['_machine']}")
+    print(table(results))
+    r60 = results["_reanalysis_60s"]
+    print(f"(d) re-analysis of a 60 s pose track ({r60['frames']} frames): {r60['seconds']:.2f} s")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
