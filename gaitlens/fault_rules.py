@@ -1,0 +1,131 @@
+"""Fault rules and reference bands as the classifier uses them.
+
+``fault_rules.json`` (documented in ``gaitlens/data/FAULT_RULES.md``) says which metric
+feeds which fault, in which direction, with what weight and thresholds, each with its
+source; the config's ``[faults]`` table overrides it and ``[bands]`` overrides the
+reference bands (``gaitlens.reference``, healthy runners of Fukuchi et al. 2017, PeerJ
+5:e3298), with the literature values of BIOMECHANICS.md section 8 as fallback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError
+from .schema import FAULT_IDS
+
+RULES_PATH = Path(__file__).resolve().parent / "data" / "fault_rules.json"
+
+
+def load_rules(overrides: Optional[dict] = None, path: Optional[Path] = None) -> dict:
+    """The fault rules (``fault_rules.json``) with the config's ``[faults]`` overrides.
+
+    Override keys: any ``decision``/``confidence`` key at the top level (applies to all
+    faults), or a fault id with ``mild_score``, ``marked_score``, ``max_confidence``, any
+    decision key, ``weights = {metric: w}`` (0 drops a metric) and
+    ``metrics = {metric: {direction, weight, role}}`` (adds or changes a metric).
+    Unknown keys raise ``ConfigError``.
+    """
+    rules = json.loads(Path(path or RULES_PATH).read_text(encoding="utf-8"))
+    for key, val in (overrides or {}).items():
+        if key in rules["decision"] or key in rules["confidence"]:
+            rules["decision" if key in rules["decision"] else "confidence"][key] = val
+        elif key in rules["faults"] and isinstance(val, dict):
+            _override_fault(rules, key, val)
+        else:
+            raise ConfigError(
+                f"[faults] {key}: unknown; use a fault id ({', '.join(FAULT_IDS)}) or one of "
+                f"{', '.join(sorted(k for k in rules['decision'] if not k.endswith('source')))}"
+            )
+    return rules
+
+
+def _override_fault(rules: dict, fid: str, val: dict) -> None:
+    fault = rules["faults"][fid]
+    by_metric = {m["metric"]: m for m in fault["metrics"]}
+    for k, v in val.items():
+        if k == "weights":
+            for metric, w in v.items():
+                if metric not in by_metric:
+                    raise ConfigError(f"[faults.{fid}.weights] {metric}: not a metric of {fid}")
+                by_metric[metric]["weight"] = float(w)
+        elif k == "metrics":
+            for metric, spec in v.items():
+                if metric in by_metric:
+                    by_metric[metric].update(spec)
+                else:
+                    if spec.get("direction") not in ("high", "low"):
+                        raise ConfigError(f"[faults.{fid}.metrics.{metric}] needs direction")
+                    new = {"weight": 1.0, "role": "supporting", "source": "user config"}
+                    fault["metrics"].append({**new, **spec, "metric": metric})
+        elif k in fault or k in rules["decision"]:
+            fault[k] = v
+        else:
+            raise ConfigError(f"[faults.{fid}] {k}: unknown option")
+
+
+def _param(rules: dict, fid: str, key: str):
+    v = rules["faults"][fid].get(key)
+    return rules["decision"][key] if v is None else v
+
+
+def resolve_bands(bands: Optional[pd.DataFrame], rules: dict, overrides: Optional[dict] = None):
+    """Reference bands for the rule metrics: the band table, else the rules' fallback
+    (BIOMECHANICS.md section 8), then ``[bands]`` overrides. Adds ``scale`` (the SD, else
+    a quarter of the band width) and ``band_source``."""
+    fb = {k: v for k, v in rules.get("fallback_bands", {}).items() if isinstance(v, dict)}
+    metrics = {m["metric"] for f in rules["faults"].values() for m in f["metrics"]}
+    rows = {}
+    for metric in sorted(metrics | set(overrides or {})):
+        row = {"low": np.nan, "high": np.nan, "mean": np.nan, "sd": np.nan, "source": ""}
+        have = bands is not None and metric in bands.index
+        if have:
+            src = bands.loc[metric]
+            row.update({k: src[k] for k in ("low", "high", "mean", "sd") if k in src.index})
+            row["source"] = str(src.get("source", "reference bands"))
+        if metric in fb and not (np.isfinite(row["low"]) or np.isfinite(row["high"])):
+            row.update({k: fb[metric].get(k, np.nan) for k in ("low", "high", "mean", "sd")})
+            row["source"] = "literature fallback: " + fb[metric]["source"]
+        for k, v in (overrides or {}).get(metric, {}).items():
+            if k in ("low", "high", "mean", "sd"):
+                row[k] = float(v)
+                row["source"] = (row["source"] + "; " if row["source"] else "") + "user config"
+        rows[metric] = row
+    out = pd.DataFrame.from_dict(rows, orient="index", dtype=object)
+    for k in ("low", "high", "mean", "sd"):
+        out[k] = pd.to_numeric(out[k], errors="coerce")
+    width = (out["high"] - out["low"]) / 4.0  # mean +- 2 SD band
+    out["scale"] = out["sd"].where(out["sd"] > 0, width.where(width > 0))
+    out.index.name = "metric"
+    return out
+
+
+def _excess(values: np.ndarray, band: pd.Series, direction: str) -> np.ndarray:
+    """Distance beyond the band edge in the bad direction, in reference SDs."""
+    edge = band["high"] if direction == "high" else band["low"]
+    sign = 1.0 if direction == "high" else -1.0
+    return sign * (np.asarray(values, float) - edge) / band["scale"]
+
+
+def _metric_score(q, rules: dict, fid: Optional[str] = None):
+    """0 at ``inside_ramp_sd`` inside the edge, 1/3 at the edge, 2/3 at marked, 1 at 2x."""
+    d = rules["decision"]
+    marked = _param(rules, fid, "marked_excess_sd") if fid else d["marked_excess_sd"]
+    xp = [-d["inside_ramp_sd"], 0.0, marked, 2.0 * marked]
+    return np.interp(q, xp, [0.0, 1 / 3, 2 / 3, 1.0])
+
+
+def _band_ok(band: Optional[pd.Series], direction: str) -> bool:
+    if band is None:
+        return False
+    edge = band["high"] if direction == "high" else band["low"]
+    return bool(np.isfinite(edge) and np.isfinite(band["scale"]) and band["scale"] > 0)
+
+
+def _active_metrics(rules: dict, fid: str) -> list:
+    return [m for m in rules["faults"][fid]["metrics"] if float(m.get("weight", 0)) > 0]
