@@ -1,0 +1,504 @@
+"""The annotated video and annotated still frames.
+
+Each frame of the input is drawn on with OpenCV (no per-frame matplotlib): the
+skeleton (near leg bright, far leg dimmer), hip and knee flexion of the near leg at
+its joints, trunk lean at the shoulders, the ESTIMATED pelvic tilt with its confidence
+at the pelvis, a flash at each initial contact (IC) and toe-off (TO), the fault flags
+of the stride in progress, and a timeline strip of all contacts with a cursor.
+Everything that does not change per frame (texts, flags, the timeline) is computed
+once, vectorised, before the frame loop. Output: H.264 MP4 via
+``gaitlens.video.VideoWriter`` with each input frame's own timestamp, so the frame
+count and timing equal the input's; frames larger than 1280 px on the long side are
+downsized on decode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..pose.skeleton import BONES
+from ..schema import FAULT_IDS, SIDES
+
+MAX_SIDE_PX = 1280
+#: RGB colours (frames are RGB); matplotlib's tab10 blue/orange, as in the plots.
+SIDE_RGB = {"left": (31, 119, 180), "right": (255, 127, 14)}
+FLAG_RGB = (230, 40, 40)
+WHITE = (255, 255, 255)
+FAULT_SHORT = {
+    "pelvis_lag": "pelvis lags",
+    "pelvis_back_hips_flexed": "pelvis back / hips flexed",
+    "pelvic_tilt_suppressed": "tilt suppressed",
+}
+EVENT_SHOW_S = 0.12  # how long an IC/TO marker stays on screen
+
+
+def _get(obj, key, default=None):
+    if isinstance(obj, dict):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def near_side(analysis) -> str:
+    s = _get(analysis.clean, "near_side") or (analysis.quality or {}).get("near_side")
+    return s if s in SIDES else "right"
+
+
+def facing(analysis) -> str:
+    s = _get(analysis.clean, "facing")
+    return s if s in ("left", "right") else "right"
+
+
+# ---------------------------------------------------------------------- stride flags
+def stride_flags(analysis):
+    """Boolean DataFrame (rows = ``analysis.strides``, columns = fault ids): the stride
+    shows the fault's pattern. Taken from stride-table columns ``flag_<fault>`` /
+    ``<fault>_flag`` when the classifier writes them, else from each finding's evidence
+    (``strides_outside`` of a finding with severity above ``none``)."""
+    import pandas as pd
+
+    st = analysis.strides
+    if st is None or not len(st):
+        return pd.DataFrame(columns=list(FAULT_IDS), dtype=bool)
+    out = pd.DataFrame(False, index=st.index, columns=list(FAULT_IDS))
+    found_cols = False
+    for fid in FAULT_IDS:
+        for col in (f"flag_{fid}", f"{fid}_flag", f"fault_{fid}"):
+            if col in st:
+                out[fid] = st[col].fillna(0).astype(bool).to_numpy()
+                found_cols = True
+    if found_cols:
+        return out
+    for f in analysis.findings or []:
+        fid = _get(f, "id")
+        if fid not in out or _get(f, "severity") in (None, "none"):
+            continue
+        for ev in _get(f, "evidence", []) or []:
+            ids = _get(ev, "strides_outside", []) or []
+            side = _get(ev, "side")
+            for sid in ids:
+                if isinstance(sid, dict):
+                    side_i, sid = sid.get("side", side), sid.get("stride")
+                elif isinstance(sid, (list, tuple)) and len(sid) == 2:
+                    side_i, sid = sid
+                else:
+                    side_i = side
+                m = st["stride"] == sid
+                if side_i in SIDES:
+                    m &= st["side"] == side_i
+                out.loc[m, fid] = True
+    return out
+
+
+# ---------------------------------------------------------------------- per-frame data
+@dataclass
+class OverlayData:
+    time_s: np.ndarray  # (n,)
+    xy: np.ndarray  # (n, k, 2) source-image pixels
+    names: tuple
+    near: str
+    facing: str
+    hip: dict  # side -> (n,) hip flexion deg
+    knee: dict
+    trunk: np.ndarray
+    tilt: np.ndarray
+    tilt_conf: np.ndarray
+    events: list  # (time_s, label, side)
+    stride_of: dict  # side -> (n,) row position in strides or -1
+    stride_num: dict  # side -> (n,) stride number or -1
+    flags: np.ndarray  # (n_strides, n_faults) bool
+    strides_side: list
+    strides_ic: np.ndarray
+    strides_to: np.ndarray
+    strides_next: np.ndarray
+    frame_size_px: tuple
+
+
+def _frame_signal(frames, n, col):
+    if frames is None or col not in frames:
+        return np.full(n, np.nan)
+    out = np.full(n, np.nan)
+    idx = frames["frame"].to_numpy(int) if "frame" in frames else np.arange(len(frames))
+    ok = (idx >= 0) & (idx < n)
+    out[idx[ok]] = frames[col].to_numpy(float)[ok]
+    return out
+
+
+def overlay_data(analysis) -> OverlayData:
+    track = analysis.track
+    n = track.n_frames
+    xy = track.xy_px.astype(float)
+    swapped = _get(analysis.clean, "swapped")
+    if swapped is not None and np.shape(swapped) == (n,) and np.any(swapped):
+        from ..pose.skeleton import mirror_index
+
+        xy = xy.copy()
+        sw = np.asarray(swapped, bool)
+        xy[sw] = xy[sw][:, mirror_index()]
+    fr = analysis.frames
+    hip = {s: _frame_signal(fr, n, f"{s}_hip_flexion_deg") for s in SIDES}
+    knee = {s: _frame_signal(fr, n, f"{s}_knee_flexion_deg") for s in SIDES}
+    events = []
+    ev = analysis.events
+    for kind, attr in (("IC", "ic_s"), ("TO", "to_s")):
+        d = _get(ev, attr) or {}
+        for s in SIDES:
+            for t in np.asarray(d.get(s, []), float):
+                if np.isfinite(t):
+                    events.append((float(t), kind, s))
+    st = analysis.strides
+    t = track.time_s
+    stride_of, stride_num = {}, {}
+    if st is not None and len(st):
+        flags = stride_flags(analysis).to_numpy(bool)
+        sides = list(st["side"])
+        ic = st["ic_s"].to_numpy(float)
+        to = st["to_s"].to_numpy(float) if "to_s" in st else np.full(len(st), np.nan)
+        nxt = st["next_ic_s"].to_numpy(float)
+        num = st["stride"].to_numpy() if "stride" in st else np.arange(len(st))
+        for s in SIDES:
+            rows = np.flatnonzero(st["side"].to_numpy() == s)
+            inside = (t[:, None] >= ic[rows][None]) & (t[:, None] < nxt[rows][None])
+            has = inside.any(axis=1)
+            pos = np.where(has, rows[np.argmax(inside, axis=1)] if len(rows) else -1, -1)
+            stride_of[s] = pos
+            stride_num[s] = np.where(pos >= 0, num[np.clip(pos, 0, None)], -1)
+    else:
+        flags = np.zeros((0, len(FAULT_IDS)), bool)
+        sides, ic, to, nxt = [], np.zeros(0), np.zeros(0), np.zeros(0)
+        for s in SIDES:
+            stride_of[s] = np.full(n, -1)
+            stride_num[s] = np.full(n, -1)
+    return OverlayData(
+        time_s=t,
+        xy=xy,
+        names=tuple(track.landmark_names),
+        near=near_side(analysis),
+        facing=facing(analysis),
+        hip=hip,
+        knee=knee,
+        trunk=_frame_signal(fr, n, "trunk_lean_deg"),
+        tilt=_frame_signal(fr, n, "pelvic_tilt_est_deg"),
+        tilt_conf=_frame_signal(fr, n, "pelvic_tilt_confidence"),
+        events=sorted(events),
+        stride_of=stride_of,
+        stride_num=stride_num,
+        flags=flags,
+        strides_side=sides,
+        strides_ic=ic,
+        strides_to=to,
+        strides_next=nxt,
+        frame_size_px=tuple(track.frame_size_px),
+    )
+
+
+# ---------------------------------------------------------------------- drawing
+def _text(img, text, org, scale, color=WHITE, thick=1, bg=False):
+    """Outlined text; a ``°`` is drawn as a small circle (Hershey fonts lack it)."""
+    import cv2
+
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    x, y = int(org[0]), int(org[1])
+    parts = text.split("°")
+    if bg:
+        wsum = sum(cv2.getTextSize(p, font, scale, thick)[0][0] for p in parts)
+        wsum += int(8 * scale) * (len(parts) - 1)
+        th = cv2.getTextSize("Hg", font, scale, thick)[0][1]
+        pad = max(2, int(4 * scale))
+        sub = img[max(0, y - th - pad) : y + pad, max(0, x - pad) : x + wsum + pad]
+        sub[:] = (sub * 0.35).astype(np.uint8)
+    for i, part in enumerate(parts):
+        if part:
+            cv2.putText(img, part, (x, y), font, scale, (0, 0, 0), thick + 2, cv2.LINE_AA)
+            cv2.putText(img, part, (x, y), font, scale, color, thick, cv2.LINE_AA)
+            x += cv2.getTextSize(part, font, scale, thick)[0][0]
+        if i < len(parts) - 1:
+            r = max(2, int(3 * scale))
+            c = (x + r + 1, y - int(18 * scale))
+            cv2.circle(img, c, r, (0, 0, 0), thick + 2, cv2.LINE_AA)
+            cv2.circle(img, c, r, color, thick, cv2.LINE_AA)
+            x += 2 * r + 3
+    return x
+
+
+def _dim(rgb, f=0.5):
+    return tuple(int(c * f) for c in rgb)
+
+
+def _fmt_deg(v) -> str:
+    return "–" if not np.isfinite(v) else f"{v:.0f}°".replace("-", "-")
+
+
+def draw_skeleton(img, xy, names, near, scale_px, thick=None):
+    """Bones and joints; near leg bright, far leg dimmer and thinner, trunk white."""
+    import cv2
+
+    th = thick or max(2, int(round(scale_px * 3)))
+    far = "left" if near == "right" else "right"
+    order = sorted(BONES, key=lambda b: 0 if b[0].startswith(far) else 1)
+    for a, b in order:
+        pa, pb = xy[names.index(a)], xy[names.index(b)]
+        if not (np.isfinite(pa).all() and np.isfinite(pb).all()):
+            continue
+        side = a.split("_")[0]
+        if side in SIDES and b.startswith(side):
+            col = SIDE_RGB[side] if side == near else _dim(SIDE_RGB[side], 0.55)
+            w = th if side == near else max(1, th - 1)
+        else:
+            col, w = (235, 235, 235), max(1, th - 1)
+        cv2.line(img, tuple(np.int32(pa)), tuple(np.int32(pb)), col, w, cv2.LINE_AA)
+    for s in SIDES:
+        for p in ("hip", "knee", "ankle"):
+            q = xy[names.index(f"{s}_{p}")]
+            if np.isfinite(q).all():
+                col = SIDE_RGB[s] if s == near else _dim(SIDE_RGB[s], 0.55)
+                cv2.circle(img, tuple(np.int32(q)), th + 1, col, -1, cv2.LINE_AA)
+                cv2.circle(img, tuple(np.int32(q)), th + 1, WHITE, 1, cv2.LINE_AA)
+
+
+def draw_angles(img, od: OverlayData, i: int, xy, fs: float):
+    """Near-leg hip/knee flexion at the joints, trunk lean, estimated pelvic tilt."""
+    import cv2
+
+    names = od.names
+    s = od.near
+    back = -1 if od.facing == "right" else 1  # image-x direction behind the runner
+    off = int(60 * fs)
+
+    def pt(name):
+        return xy[names.index(name)]
+
+    hip = pt(f"{s}_hip")
+    knee = pt(f"{s}_knee")
+    if np.isfinite(hip).all():
+        x = hip[0] + (off if back > 0 else -off - int(170 * fs))
+        _text(img, f"hip {_fmt_deg(od.hip[s][i])}", (x, hip[1] + 6 * fs), fs, SIDE_RGB[s], bg=True)
+    if np.isfinite(knee).all():
+        x = knee[0] + (-off - int(180 * fs) if back > 0 else off)
+        _text(img, f"knee {_fmt_deg(od.knee[s][i])}", (x, knee[1]), fs, SIDE_RGB[s], bg=True)
+    sh = np.nanmean([pt("left_shoulder"), pt("right_shoulder")], axis=0)
+    hm = np.nanmean([pt("left_hip"), pt("right_hip")], axis=0)
+    if np.isfinite(sh).all() and np.isfinite(hm).all():
+        top = (int(hm[0]), int(hm[1] - 1.0 * np.hypot(*(sh - hm))))
+        cv2.line(img, tuple(np.int32(hm)), top, (200, 200, 200), 1, cv2.LINE_AA)
+        lean = od.trunk[i]
+        txt = (
+            "trunk –"
+            if not np.isfinite(lean)
+            else f"trunk {abs(lean):.0f}° " + ("fwd" if lean >= 0 else "back")
+        )
+        x = sh[0] + (off if back > 0 else -off - int(190 * fs))
+        _text(img, txt, (x, sh[1]), fs, WHITE, bg=True)
+    if np.isfinite(hm).all():
+        tilt, conf = od.tilt[i], od.tilt_conf[i]
+        if np.isfinite(tilt):
+            txt = f"pelvic tilt ~{tilt:.0f}° (est."
+            txt += f", conf {conf:.0%})" if np.isfinite(conf) else ")"
+        else:
+            txt = "pelvic tilt: not estimated"
+        x = hm[0] + (off if back > 0 else -off - int(330 * fs))
+        _text(img, txt, (x, hm[1] - 30 * fs), 0.85 * fs, (255, 230, 120), bg=True)
+
+
+def timeline_strip(od: OverlayData, width: int, height: int) -> np.ndarray:
+    """Static strip of the whole clip: stance bars per side, flagged strides in red."""
+    import cv2
+
+    strip = np.full((height, width, 3), 25, np.uint8)
+    t0, t1 = float(od.time_s[0]), float(od.time_s[-1]) if len(od.time_s) else 1.0
+    span = max(t1 - t0, 1e-6)
+    lane = height // 2
+
+    def x_of(t):
+        return int(np.clip((t - t0) / span * (width - 1), 0, width - 1))
+
+    for j, s in enumerate(SIDES):
+        y0 = j * lane
+        cv2.putText(
+            strip, s[0].upper(), (2, y0 + lane - 4), cv2.FONT_HERSHEY_SIMPLEX,
+            lane / 30, SIDE_RGB[s], 1, cv2.LINE_AA,
+        )  # fmt: skip
+        for k, side in enumerate(od.strides_side):
+            if side != s:
+                continue
+            if od.flags.shape[0] and od.flags[k].any():
+                xa, xb = x_of(od.strides_ic[k]), x_of(od.strides_next[k])
+                cv2.rectangle(strip, (xa, y0 + 1), (xb, y0 + 3), FLAG_RGB, -1)
+        for te, kind, side in od.events:
+            if side != s:
+                continue
+            if kind == "IC":
+                nxt = [t for t, k2, s2 in od.events if k2 == "TO" and s2 == s and t > te]
+                if nxt:
+                    cv2.rectangle(
+                        strip, (x_of(te), y0 + 5), (x_of(nxt[0]), y0 + lane - 2), SIDE_RGB[s], -1
+                    )
+    return strip
+
+
+def draw_frame(img, od: OverlayData, i: int, scale: float, strip=None, show_panel=True):
+    """Draw everything for track frame ``i`` on ``img`` (RGB, modified in place)."""
+    import cv2
+
+    h, w = img.shape[:2]
+    fs = max(0.35, min(h, w) / 720 * 0.75)
+    t = float(od.time_s[i])
+    xy = od.xy[i] * scale
+    draw_skeleton(img, xy, od.names, od.near, scale_px=min(h, w) / 720)
+    draw_angles(img, od, i, xy, fs)
+    y = int(28 * fs) + 4
+    if show_panel:
+        _text(img, f"t {t:5.2f} s   near leg: {od.near}", (8, y), 0.8 * fs, WHITE, bg=True)
+        for s in SIDES:
+            y += int(30 * fs)
+            k = od.stride_of[s][i]
+            if k < 0:
+                _text(img, f"{s[0].upper()}: no measured stride", (8, y), 0.8 * fs, _dim(WHITE))
+                continue
+            fl = [FAULT_SHORT[f] for f, on in zip(FAULT_IDS, od.flags[k]) if on]
+            txt = f"{s[0].upper()} stride {od.stride_num[s][i]}: " + (
+                "FLAG " + ", ".join(fl) if fl else "ok"
+            )
+            _text(img, txt, (8, y), 0.8 * fs, FLAG_RGB if fl else SIDE_RGB[s], bg=True)
+    # event flashes: IC/TO markers at the foot for a short time after the event
+    for te, kind, s in od.events:
+        if te <= t < te + EVENT_SHOW_S:
+            foot = xy[od.names.index(f"{s}_{'heel' if kind == 'IC' else 'foot_index'}")]
+            if np.isfinite(foot).all():
+                c = tuple(np.int32(foot))
+                cv2.circle(img, c, int(16 * fs), WHITE, 2, cv2.LINE_AA)
+                _text(img, f"{kind} {s[0].upper()}", (c[0] - 20 * fs, c[1] + 40 * fs), fs, WHITE)
+            yb = int(h - (strip.shape[0] if strip is not None else 0) - 12 * fs)
+            xb = int(w - 150 * fs) if s == "right" else int(w - 300 * fs)
+            _text(img, f"{kind} {s}", (xb, yb), fs, SIDE_RGB[s], bg=True)
+    if strip is not None:
+        sh = strip.shape[0]
+        img[h - sh :] = strip
+        t0, t1 = od.time_s[0], od.time_s[-1]
+        x = int((t - t0) / max(t1 - t0, 1e-6) * (w - 1))
+        cv2.line(img, (x, h - sh), (x, h - 1), WHITE, 2)
+    return img
+
+
+# ---------------------------------------------------------------------- video
+def write_annotated_video(analysis, video_path, out_path, progress=None,
+                          max_side_px: int = MAX_SIDE_PX) -> Path:  # fmt: skip
+    """Write the annotated H.264 MP4: one output frame per input frame, same timestamps."""
+    from ..video import VideoWriter, probe, read_frames
+
+    od = overlay_data(analysis)
+    meta = probe(video_path)
+    out_path = Path(out_path)
+    writer = None
+    strip = None
+    n_track = len(od.time_s)
+    bar = _bar(progress, meta.frame_count, f"annotate {Path(video_path).name}")
+    try:
+        for fr in read_frames(video_path, max_side_px=max_side_px):
+            img = fr.image
+            if writer is None:
+                h, w = img.shape[:2]
+                writer = VideoWriter(out_path, w, h, fps=meta.nominal_fps or 30.0)
+                scale = w / float(od.frame_size_px[0])
+                strip = timeline_strip(od, w // 2 * 2, max(16, int(h * 0.05)))
+            img = np.array(img, copy=True)
+            if fr.index < n_track:
+                draw_frame(img, od, fr.index, scale, strip=strip[:, : img.shape[1]])
+            writer.write(img, fr.time_s)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if writer is not None:
+            writer.close()
+        if bar is not None:
+            bar.close()
+    return out_path
+
+
+def _bar(progress, total, desc):
+    if progress is False:
+        return None
+    if callable(progress) and not isinstance(progress, bool):
+        return _CallbackBar(progress, total)
+    import sys
+
+    from tqdm.auto import tqdm
+
+    enabled = sys.stderr.isatty() if progress is None else bool(progress)
+    if not enabled:
+        return None
+    return tqdm(total=total or None, desc=desc, unit="frame", leave=False, dynamic_ncols=True)
+
+
+class _CallbackBar:
+    def __init__(self, fn, total):
+        self.fn, self.total, self.n = fn, total, 0
+
+    def update(self, k):
+        self.n += k
+        self.fn(self.n, self.total)
+
+    def close(self):
+        pass
+
+
+# ---------------------------------------------------------------------- stills
+def grab_frames(video_path, times_s, max_side_px: int = 960) -> list:
+    """The frames nearest to ``times_s`` (seconds from the first frame), decoded in one
+    pass that stops after the last requested time: ``[(index, time_s, image), ...]``."""
+    from ..video import read_frames
+
+    want = np.asarray(times_s, float)
+    best = [None] * len(want)
+    best_d = np.full(len(want), np.inf)
+    last = np.nanmax(want) if len(want) else -1
+    for fr in read_frames(video_path, max_side_px=max_side_px):
+        d = np.abs(want - fr.time_s)
+        better = d < best_d
+        for j in np.flatnonzero(better):
+            best[j] = (fr.index, fr.time_s, fr.image)
+        best_d = np.minimum(best_d, d)
+        if fr.time_s > last + 0.1:
+            break
+    return best
+
+
+def annotated_stills(analysis, video_path, times_s, labels=None, crop: bool = True,
+                     max_side_px: int = 960) -> list:  # fmt: skip
+    """Still frames at ``times_s`` with the skeleton and angles drawn, cropped to the
+    runner. Returns a list of RGB arrays (None where no frame was found)."""
+    import cv2
+
+    od = overlay_data(analysis)
+    grabbed = grab_frames(video_path, times_s, max_side_px=max_side_px)
+    out = []
+    for j, g in enumerate(grabbed):
+        if g is None or g[0] >= len(od.time_s):
+            out.append(None)
+            continue
+        idx, _, img = g
+        img = np.array(img, copy=True)
+        scale = img.shape[1] / float(od.frame_size_px[0])
+        draw_frame(img, od, idx, scale, strip=None, show_panel=False)
+        if labels is not None:
+            fs = max(0.45, min(img.shape[:2]) / 720 * 0.9)
+        if crop:
+            pts = od.xy[idx] * scale
+            ok = np.isfinite(pts).all(axis=1)
+            if ok.sum() >= 4:
+                x0, y0 = pts[ok].min(axis=0)
+                x1, y1 = pts[ok].max(axis=0)
+                mh = 0.15 * (y1 - y0)
+                mw = max(0.6 * (y1 - y0) - 0.5 * (x1 - x0), 0) + mh
+                H, W = img.shape[:2]
+                xa, xb = int(max(0, x0 - mw)), int(min(W, x1 + mw))
+                ya, yb = int(max(0, y0 - mh)), int(min(H, y1 + mh))
+                if xb - xa > 20 and yb - ya > 20:
+                    img = np.ascontiguousarray(img[ya:yb, xa:xb])
+        if labels is not None:
+            _text(img, labels[j], (6, int(26 * fs)), fs, WHITE, bg=True)
+        out.append(img)
+    del cv2
+    return out

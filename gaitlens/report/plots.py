@@ -1,0 +1,439 @@
+"""Plots of one analysis, ``plot_*(analysis, ..., ax=None) -> (fig, ax)``.
+
+The convention of ``movement`` (neuroinformatics-unit): each function draws on the
+given axes or makes its own figure, and returns both. The report composes them and
+notebooks call them directly. Matplotlib's Agg backend is used when no backend is
+set (no display needed). Gait-cycle curves are time-normalised per stride (initial
+contact to the next initial contact of the same foot = 0-100 %), the usual
+presentation of running kinematics (e.g. Fukuchi et al. 2017, PeerJ 5:e3298).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from ..schema import SIDES
+from .labels import label
+
+SIDE_COLOR = {"left": "#1f77b4", "right": "#ff7f0e"}
+PELVIS_COLOR = "#333333"
+NORM_COLOR = "#9e9e9e"
+CYCLE_PCT = np.linspace(0.0, 100.0, 101)
+
+#: signal -> (frame column template, axis label, title)
+SIGNALS = {
+    "hip_flexion": (
+        "{side}_hip_flexion_deg",
+        "hip flexion [deg]\n(trunk-referenced, + = thigh forward)",
+        "Hip flexion",
+    ),
+    "knee_flexion": ("{side}_knee_flexion_deg", "knee flexion [deg]\n(0 = straight)", "Knee bend"),
+    "pelvic_tilt": (
+        "pelvic_tilt_est_deg",
+        "pelvic tilt, ESTIMATED [deg]\n(+ = anterior, forward)",
+        "Pelvic tilt (estimate)",
+    ),
+    "hamstring_stretch": (
+        "{side}_hamstring_stretch_pct",
+        "hamstring stretch\n[% of standing length]",
+        "Hamstring stretch",
+    ),
+}
+
+
+def _axes(ax, figsize=(6.0, 3.6)):
+    """``(fig, ax)``: the given axes, or a new pyplot-free figure (renders with Agg)."""
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize, layout="constrained")
+        return fig, fig.add_subplot()
+    return ax.figure, ax
+
+
+def _sides(analysis, side):
+    if side is not None:
+        return [side]
+    st = analysis.strides
+    if st is None or not len(st):
+        return []
+    return [s for s in SIDES if (st["side"] == s).any()]
+
+
+def near_side(analysis) -> str:
+    from .overlay import near_side as _ns
+
+    return _ns(analysis)
+
+
+def cycle_curves(analysis, column: str, side: str) -> np.ndarray:
+    """``(n_strides, 101)``: ``column`` of the per-frame table over 0-100 % of each
+    stride of ``side`` (linear interpolation on the real frame times)."""
+    fr, st = analysis.frames, analysis.strides
+    if fr is None or st is None or column not in fr or not len(st):
+        return np.empty((0, CYCLE_PCT.size))
+    t = fr["time_s"].to_numpy(float)
+    y = fr[column].to_numpy(float)
+    rows = st[st["side"] == side]
+    out = []
+    for a, b in zip(rows["ic_s"].to_numpy(float), rows["next_ic_s"].to_numpy(float)):
+        m = (t >= a - 1e-9) & (t <= b + 1e-9) & np.isfinite(y)
+        if m.sum() < 4 or not np.isfinite([a, b]).all() or b <= a:
+            continue
+        pct = (t[m] - a) / (b - a) * 100.0
+        out.append(np.interp(CYCLE_PCT, pct, y[m], left=np.nan, right=np.nan))
+    return np.array(out) if out else np.empty((0, CYCLE_PCT.size))
+
+
+def toe_off_pct(analysis, side: str) -> float:
+    st = analysis.strides
+    if st is None or not len(st) or "to_s" not in st:
+        return float("nan")
+    r = st[st["side"] == side]
+    v = (r["to_s"] - r["ic_s"]) / (r["next_ic_s"] - r["ic_s"]) * 100.0
+    return float(np.nanmean(v)) if len(v) else float("nan")
+
+
+def normative_band(signal: str):
+    """``(pct, mean, sd, label)`` of healthy runners for ``signal`` from
+    ``gaitlens.reference.normative_curves()``, or ``None`` when unavailable."""
+    try:
+        from .. import reference
+
+        curves = reference.normative_curves()
+    except Exception:
+        return None
+    if curves is None:
+        return None
+    key = {"hip_flexion": "hip", "knee_flexion": "knee", "pelvic_tilt": "pelvic_tilt",
+           "hamstring_stretch": "hamstring"}[signal]  # fmt: skip
+    try:
+        import pandas as pd
+
+        if isinstance(curves, dict):
+            item = curves.get(signal) or curves.get(key)
+            if item is None:
+                return None
+            if isinstance(item, pd.DataFrame):
+                curves = item
+            else:
+                pct = np.asarray(item.get("pct", item.get("gait_cycle_pct", CYCLE_PCT)), float)
+                return (
+                    pct,
+                    np.asarray(item["mean"], float),
+                    np.asarray(item["sd"], float),
+                    str(item.get("label", "healthy runners, mean ± SD")),
+                )
+        df = curves
+        pct_col = next((c for c in ("gait_cycle_pct", "pct", "cycle_pct") if c in df), None)
+        pct = df[pct_col].to_numpy(float) if pct_col else CYCLE_PCT
+        if "signal" in df:
+            df = df[df["signal"].isin([signal, key])]
+            if not len(df):
+                return None
+            pct = df[pct_col].to_numpy(float) if pct_col else CYCLE_PCT
+            return (
+                pct,
+                df["mean"].to_numpy(float),
+                df["sd"].to_numpy(float),
+                str(df["label"].iloc[0] if "label" in df else "healthy runners, mean ± SD"),
+            )
+        for m_col, s_col in (
+            (f"{signal}_mean_deg", f"{signal}_sd_deg"),
+            (f"{key}_flexion_mean_deg", f"{key}_flexion_sd_deg"),
+            (f"{key}_mean_deg", f"{key}_sd_deg"),
+            (f"{key}_mean", f"{key}_sd"),
+        ):
+            if m_col in df and s_col in df:
+                return (
+                    pct,
+                    df[m_col].to_numpy(float),
+                    df[s_col].to_numpy(float),
+                    ("healthy runners, mean ± SD"),
+                )
+    except Exception:
+        return None
+    return None
+
+
+# ---------------------------------------------------------------------- gait cycle
+def plot_gait_cycle(analysis, signal: str = "hip_flexion", side: Optional[str] = None,
+                    ax=None, norms: bool = True, legend: bool = True):  # fmt: skip
+    """One signal over the gait cycle: every stride thin, the mean bold, per side;
+    the healthy runners' mean ± SD band behind it when available; mean toe-off dashed."""
+    if signal not in SIGNALS:
+        raise ValueError(f"signal must be one of {', '.join(SIGNALS)}, not {signal!r}")
+    template, ylabel, title = SIGNALS[signal]
+    fig, ax = _axes(ax)
+    band = normative_band(signal) if norms else None
+    if band is not None:
+        pct, m, sd, lab = band
+        ax.fill_between(pct, m - sd, m + sd, color=NORM_COLOR, alpha=0.35, lw=0, label=lab)
+        ax.plot(pct, m, color=NORM_COLOR, lw=1)
+    n_total = 0
+    for s in _sides(analysis, side):
+        curves = cycle_curves(analysis, template.format(side=s), s)
+        if not len(curves):
+            continue
+        n_total += len(curves)
+        c = SIDE_COLOR[s]
+        ax.plot(CYCLE_PCT, curves.T, color=c, lw=0.6, alpha=0.3)
+        mean = np.nanmean(curves, axis=0)
+        ax.plot(CYCLE_PCT, mean, color=c, lw=2.2, label=f"{s} ({len(curves)} strides)")
+        to = toe_off_pct(analysis, s)
+        if np.isfinite(to):
+            ax.axvline(to, color=c, ls="--", lw=1)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of stride (0 = foot strike, dashed = toe-off)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, loc="left", fontsize="medium", fontweight="bold")
+    ax.grid(alpha=0.3)
+    if n_total == 0:
+        ax.text(0.5, 0.5, "no valid strides", ha="center", va="center", transform=ax.transAxes)
+    elif legend:
+        ax.legend(fontsize="small", loc="best", frameon=False)
+    return fig, ax
+
+
+def plot_gait_cycles(analysis, signals=tuple(SIGNALS), side=None):
+    """All gait-cycle signals in a grid (for the report); returns ``(fig, axes)``."""
+    from matplotlib.figure import Figure
+
+    n = len(signals)
+    ncol = 2 if n > 1 else 1
+    nrow = int(np.ceil(n / ncol))
+    fig = Figure(figsize=(10, 3.3 * nrow), layout="constrained")
+    axes = fig.subplots(nrow, ncol, squeeze=False).ravel()
+    for ax, sig in zip(axes, signals):
+        plot_gait_cycle(analysis, sig, side=side, ax=ax)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+# ---------------------------------------------------------------------- pelvis timing
+def _peak_pct(curve: np.ndarray, lo: float, hi: float = 100.0) -> float:
+    m = (CYCLE_PCT >= lo) & (CYCLE_PCT <= hi) & np.isfinite(curve)
+    if not m.any():
+        return float("nan")
+    return float(CYCLE_PCT[m][np.argmax(curve[m])])
+
+
+def plot_pelvis_timing(analysis, side: Optional[str] = None, ax=None):
+    """Pelvis versus swing leg: the swing thigh's forward angular velocity and the
+    pelvis's forward velocity over the stride of the swing leg (each scaled to its
+    peak in swing), with their peaks marked; the stride table's pelvis lag (mean ± SD)
+    and its reference band in the title (BIOMECHANICS.md section 6)."""
+    fig, ax = _axes(ax, figsize=(7.0, 3.6))
+    s = side or near_side(analysis)
+    thigh = cycle_curves(analysis, f"{s}_thigh_angular_velocity_deg_per_s", s)
+    pelvis = cycle_curves(analysis, "pelvis_vx_legs_per_s", s)
+    to = toe_off_pct(analysis, s)
+    lo = to if np.isfinite(to) else 40.0
+    if np.isfinite(to):
+        ax.axvspan(lo, 100, color="#f2f2f2", zorder=0)
+        ax.text(lo + 1, 0.03, "swing phase", transform=ax.get_xaxis_transform(),
+                fontsize="small", color="#666")  # fmt: skip
+    for curves, color, name in (
+        (thigh, SIDE_COLOR[s], f"{s} thigh swinging forward (angular velocity)"),
+        (pelvis, PELVIS_COLOR, "pelvis moving forward (velocity)"),
+    ):
+        if not len(curves):
+            continue
+        mean = np.nanmean(curves, axis=0)
+        sw = (CYCLE_PCT >= lo) & np.isfinite(mean)
+        peak = np.nanmax(np.abs(mean[sw])) if sw.any() else np.nan
+        if not np.isfinite(peak) or peak == 0:
+            continue
+        ax.plot(CYCLE_PCT, curves.T / peak, color=color, lw=0.5, alpha=0.25)
+        ax.plot(CYCLE_PCT, mean / peak, color=color, lw=2.2, label=name)
+        pk = _peak_pct(mean, lo)
+        if np.isfinite(pk):
+            ax.axvline(pk, color=color, ls=":", lw=1.5)
+    st = analysis.strides
+    sub = "pelvis lag not measured"
+    if st is not None and "pelvis_lag_ms" in st:
+        v = st.loc[st["side"] == s, "pelvis_lag_ms"].to_numpy(float)
+        v = v[np.isfinite(v)]
+        if len(v):
+            sub = f"pelvis peaks {np.mean(v):.0f} ± {np.std(v, ddof=1) if len(v) > 1 else 0:.0f} ms"
+            sub += " after the thigh" if np.mean(v) >= 0 else " before the thigh"
+            band = _band(analysis, "pelvis_lag_ms")
+            if band is not None:
+                sub += f" (healthy: {_band_text(band, 'pelvis_lag_ms')} ms)"
+    ax.set_xlim(0, 100)
+    ax.set_ylim(-1.15, 1.3)
+    ax.axhline(0, color="#999", lw=0.8)
+    ax.set_xlabel(f"% of {s} stride (0 = {s} foot strike); dotted = peaks")
+    ax.set_ylabel("forward speed\n(scaled to its peak in swing)")
+    ax.set_title("Pelvis vs swing leg timing", loc="left", fontsize="medium", fontweight="bold")
+    ax.text(0.01, 0.97, sub, transform=ax.transAxes, va="top", fontsize="small",
+            bbox=dict(facecolor="white", edgecolor="#bbb", alpha=0.9))  # fmt: skip
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2,
+              frameon=False)  # fmt: skip
+    ax.grid(alpha=0.3)
+    return fig, ax
+
+
+def _band(analysis, metric):
+    b = analysis.bands
+    try:
+        if b is not None and metric in b.index:
+            return b.loc[metric]
+    except Exception:
+        return None
+    return None
+
+
+def _band_text(band, metric) -> str:
+    lab = label(metric)
+    lo, hi = band.get("low"), band.get("high")
+    lo_ok = lo is not None and np.isfinite(float(lo))
+    hi_ok = hi is not None and np.isfinite(float(hi))
+    if lo_ok and hi_ok:
+        return f"{lab.fmt(lo)} to {lab.fmt(hi)}"
+    if hi_ok:
+        return f"≤ {lab.fmt(hi)}"
+    if lo_ok:
+        return f"≥ {lab.fmt(lo)}"
+    return "–"
+
+
+# ---------------------------------------------------------------------- left / right
+LR_METRICS = (
+    "contact_time_s",
+    "flight_time_s",
+    "overstride_legs",
+    "knee_flexion_ic_deg",
+    "knee_flexion_midstance_deg",
+    "hip_flexion_ic_deg",
+    "hip_extension_to_deg",
+    "knee_flexion_swing_peak_deg",
+    "pelvis_lag_ms",
+    "pelvis_late_swing_excursion_legs",
+    "hamstring_stretch_peak_pct",
+)
+
+
+def plot_left_right(analysis, metrics=LR_METRICS, ax=None):
+    """Left versus right per metric: each row on its own scale, dots = mean, whiskers =
+    ±1 SD over strides, grey bar = reference band; the values are written on the right."""
+    st = analysis.strides
+    metrics = [m for m in metrics if st is not None and m in st and st[m].notna().any()]
+    fig, ax = _axes(ax, figsize=(9.0, 0.42 * max(len(metrics), 2) + 1.0))
+    if not metrics:
+        ax.text(0.5, 0.5, "no valid strides", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig, ax
+    for row, m in enumerate(metrics):
+        y = len(metrics) - 1 - row
+        lab = label(m)
+        stats = {}
+        for s in SIDES:
+            v = st.loc[st["side"] == s, m].to_numpy(float) * lab.factor
+            v = v[np.isfinite(v)]
+            if len(v):
+                stats[s] = (v.mean(), v.std(ddof=1) if len(v) > 1 else 0.0, len(v))
+        band = _band(analysis, m)
+        lo = hi = np.nan
+        if band is not None:
+            lo = float(band.get("low")) * lab.factor if band.get("low") is not None else np.nan
+            hi = float(band.get("high")) * lab.factor if band.get("high") is not None else np.nan
+        vals = [a - b for a, b, _ in stats.values()] + [a + b for a, b, _ in stats.values()]
+        vals += [x for x in (lo, hi) if np.isfinite(x)]
+        if not vals:
+            continue
+        vmin, vmax = min(vals), max(vals)
+        centre = 0.5 * (vmin + vmax)
+        half = max(0.5 * (vmax - vmin) * 1.15, 0.25 * abs(centre), 1.0)
+        vmin, vmax = centre - half, centre + half
+
+        def pos(x, vmin=vmin, vmax=vmax):
+            return (x - vmin) / (vmax - vmin)
+
+        if np.isfinite(lo) or np.isfinite(hi):
+            a = pos(lo) if np.isfinite(lo) else 0.0
+            b = pos(hi) if np.isfinite(hi) else 1.0
+            ax.barh(y, b - a, left=a, height=0.55, color="#dddddd", zorder=0)
+        for k, s in enumerate(SIDES):
+            if s not in stats:
+                continue
+            mu, sd, _ = stats[s]
+            yy = y + (0.13 if k == 0 else -0.13)
+            ax.errorbar(pos(mu), yy, xerr=sd / (vmax - vmin), fmt="o", color=SIDE_COLOR[s],
+                        ms=6, capsize=3, lw=1.5)  # fmt: skip
+        txt = "   ".join(
+            f"{s[0].upper()} {lab.fmt(mu / lab.factor)} ± {lab.fmt(sd / lab.factor)}"
+            for s, (mu, sd, _) in stats.items()
+        )
+        ax.text(1.03, y, f"{txt} {lab.unit}", va="center", fontsize="small",
+                transform=ax.get_yaxis_transform())  # fmt: skip
+    ax.set_yticks(range(len(metrics)))
+    ax.set_yticklabels([label(m).text for m in reversed(metrics)])
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.6, len(metrics) - 0.4)
+    ax.set_xticks([])
+    for sp in ("top", "right", "bottom"):
+        ax.spines[sp].set_visible(False)
+    ax.set_title(
+        "Left (blue) vs right (orange): dot = mean, whiskers = ±1 SD over strides,\n"
+        "grey = healthy band; each row has its own scale",
+        loc="left", fontsize="small",
+    )  # fmt: skip
+    return fig, ax
+
+
+# ---------------------------------------------------------------------- time series
+def plot_signals(analysis, columns=None, ax=None, t_range=None):
+    """Per-frame signals over time (default: hip and knee flexion of both legs), with
+    the near leg's stances shaded and its foot strikes marked."""
+    fr = analysis.frames
+    fig, ax = _axes(ax, figsize=(10.0, 3.4))
+    if fr is None or not len(fr):
+        ax.text(0.5, 0.5, "no per-frame signals", ha="center", va="center",
+                transform=ax.transAxes)  # fmt: skip
+        return fig, ax
+    if columns is None:
+        columns = [f"{s}_{q}_flexion_deg" for q in ("hip", "knee") for s in SIDES]
+    t = fr["time_s"].to_numpy(float)
+    near = near_side(analysis)
+    c = f"{near}_contact"
+    if c in fr:
+        on = fr[c].to_numpy(float) > 0.5
+        ax.fill_between(
+            t, 0, 1, where=on, color=SIDE_COLOR[near], alpha=0.1, lw=0,
+            transform=ax.get_xaxis_transform(), label=f"{near} foot on ground",
+        )  # fmt: skip
+    for col in columns:
+        if col not in fr:
+            continue
+        side = col.split("_")[0]
+        color = SIDE_COLOR.get(side)
+        ls = "--" if "knee" in col else "-"
+        ax.plot(t, fr[col].to_numpy(float), color=color, ls=ls, lw=1.2, label=label(col).text)
+    ic = getattr(analysis.events, "ic_s", None) or {}
+    for tt in np.asarray(ic.get(near, []), float):
+        ax.axvline(tt, color=SIDE_COLOR[near], lw=0.6, alpha=0.6)
+    ax.set_xlabel("time [s]")
+    ax.set_ylabel("angle [deg]")
+    if t_range is not None:
+        ax.set_xlim(*t_range)
+    else:
+        ax.set_xlim(t[0], t[-1])
+    ax.grid(alpha=0.3)
+    ax.legend(
+        fontsize="small", ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False
+    )
+    return fig, ax
+
+
+# ---------------------------------------------------------------------- helpers
+def figure_png(fig, dpi: int = 110) -> bytes:
+    """PNG bytes of a matplotlib figure (for embedding)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
