@@ -168,6 +168,8 @@ def body_points(p: RunnerParams, cyc: Cycle, phase: np.ndarray):
         for q in ("knee", "ankle", "heel", "toe"):
             pts[f"{s}_{q}"] = legs[q]
             depth[f"{s}_{q}"] = sgn * hw
+        pts[f"{s}_sole"] = legs["origin"]  # heel bottom on the sole (foot-frame origin)
+        depth[f"{s}_sole"] = sgn * hw
         shank = th - kn
         foot_vec = legs["toe"] - legs["heel"]
         foot = np.degrees(np.arctan2(foot_vec[:, 0], -foot_vec[:, 1]))
