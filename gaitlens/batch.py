@@ -41,6 +41,7 @@ INDEX_FILE = "index.html"
 ERROR_LOG = "error.log"
 #: exit codes of ``gaitlens batch``: all clips ok (or skipped) / some failed / all failed
 EXIT_OK, EXIT_PARTIAL, EXIT_ALL_FAILED = 0, 10, 11
+DASK_CONNECT_TIMEOUT_S = 10.0
 
 STATUS_OK, STATUS_FAILED, STATUS_SKIPPED = "ok", "failed", "skipped"
 BASE_COLUMNS = ("path", "status", "reason", "cadence_spm", "contact_time_s", "n_strides")
@@ -527,7 +528,7 @@ def dask_client(address: str):
             'pip install "gaitlens[dask]"'
         ) from None
     try:
-        return Client(address, timeout="20s")
+        return Client(address, timeout=f"{DASK_CONNECT_TIMEOUT_S}s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise GaitlensError(
             f"{address}: cannot reach the Dask scheduler ({_one_line(str(exc))}). "
