@@ -77,7 +77,8 @@ def _param(rules: dict, fid: str, key: str):
 def resolve_bands(bands: Optional[pd.DataFrame], rules: dict, overrides: Optional[dict] = None):
     """Reference bands for the rule metrics: the band table, else the rules' fallback
     (BIOMECHANICS.md section 8), then ``[bands]`` overrides. Adds ``scale`` (the SD, else
-    a quarter of the band width) and ``band_source``."""
+    a quarter of the band width, else the literature SD, else 10 % of the band edge)
+    and ``band_source``."""
     fb = {k: v for k, v in rules.get("fallback_bands", {}).items() if isinstance(v, dict)}
     metrics = {m["metric"] for f in rules["faults"].values() for m in f["metrics"]}
     rows = {}
@@ -101,6 +102,11 @@ def resolve_bands(bands: Optional[pd.DataFrame], rules: dict, overrides: Optiona
         out[k] = pd.to_numeric(out[k], errors="coerce")
     width = (out["high"] - out["low"]) / 4.0  # mean +- 2 SD band
     out["scale"] = out["sd"].where(out["sd"] > 0, width.where(width > 0))
+    # a one-sided band without SD (e.g. a user override of a metric with no stored band):
+    # the literature SD if there is one, else 10 % of the edge value (stated in docs)
+    fb_sd = pd.Series({m: fb.get(m, {}).get("sd", np.nan) for m in out.index}, dtype=float)
+    edge = out["high"].abs().fillna(out["low"].abs())
+    out["scale"] = out["scale"].fillna(fb_sd).fillna((0.1 * edge).where(edge > 0))
     out.index.name = "metric"
     return out
 

@@ -285,7 +285,7 @@ def combine_sides(fid: str, sides: dict, g_level: str, g_reasons: list, rules: d
             judged.append((side, r, conf))
     if not judged:
         for r in sides.values():
-            reasons += [x for x in r["reasons"] if x not in reasons]
+            _extend_unique(reasons, r["reasons"])
         return Finding(
             fid,
             fault["title"],
@@ -302,7 +302,8 @@ def combine_sides(fid: str, sides: dict, g_level: str, g_reasons: list, rules: d
     severity = worst["severity"]
     if severity == "none":
         conf = min((c for _, _, c in judged), key=CONF_LEVELS.index)
-    reasons += [x for _, r, _ in judged for x in r["reasons"] if x not in reasons]
+    for _, r, _ in judged:
+        _extend_unique(reasons, r["reasons"])
     for s, r in sides.items():
         if not per_side[s]["judged"]:
             why = "; ".join(r["reasons"]) or "measurement insufficient"
@@ -320,6 +321,12 @@ def combine_sides(fid: str, sides: dict, g_level: str, g_reasons: list, rules: d
         per_side=per_side,
         judged=True,
     )
+
+
+def _extend_unique(out: list, items) -> None:
+    for x in items:
+        if x not in out:
+            out.append(x)
 
 
 def _stride_tilt_confidence(strides: pd.DataFrame, frames: Optional[pd.DataFrame]) -> np.ndarray:
