@@ -14,7 +14,8 @@ Modes (``--modes``, comma-separated; default ``truth,track,fukuchi``):
   (``gaitlens.mocap.fukuchi.to_side_view``) with the MediaPipe-like noise model,
   through ``analyze_track``: false-positive rate.
 
-For the synthetic modes: (1) confusion table (normal and each fault at magnitude 1),
+For the synthetic modes: (1) confusion table (the sample clips' parameters: normal and
+each fault at 0.8),
 (2) graded magnitudes 0, 0.25, 0.5, 0.75, 1 per knob: score, severity, whether they rise
 monotonically, and the magnitude where detection starts.
 
@@ -29,6 +30,7 @@ import json
 import sys
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -62,10 +64,12 @@ def load_bands():
 
 # ---------------------------------------------------------------- synthetic runs
 def synthetic_findings(mode: str, knob, mag: float, seed: int, args, bands):
-    from gaitlens.synthetic import RunnerParams, simulate
+    from gaitlens.synthetic import simulate
 
-    kw = {knob: mag} if knob else {}
-    params = RunnerParams(duration_s=args.duration_s, fps=args.fps, seed=seed, **kw)
+    params = base_params(knob, args)
+    params = replace(params, seed=seed if seed is not None else params.seed)
+    if knob and mag is not None:
+        params = replace(params, **{knob: mag})
     run = simulate(params)
     if mode == "truth":
         from gaitlens.synthetic import truth
@@ -88,6 +92,20 @@ def synthetic_findings(mode: str, knob, mag: float, seed: int, args, bands):
     return analyze_track(track, AnalysisConfig(annotated_video=False)).findings
 
 
+def base_params(knob, args):
+    """The sample clip's parameters (gaitlens.synthetic.samples) with the bench's
+    duration and frame rate; a plain ``RunnerParams`` if samples are unavailable."""
+    from gaitlens.synthetic import RunnerParams
+
+    try:
+        from gaitlens.synthetic.samples import sample_params
+
+        p = sample_params(knob or "normal")
+    except ImportError:
+        p = RunnerParams(**({knob: 0.8} if knob else {}))
+    return replace(p, duration_s=args.duration_s, fps=args.fps)
+
+
 def cell(f) -> str:
     return f"{f.severity} {f.score:.2f} ({f.confidence[0]})"
 
@@ -96,7 +114,7 @@ def confusion(mode, args, bands) -> tuple:
     rows, records = [], []
     for knob in (None, *FAULT_IDS):
         try:
-            fs = synthetic_findings(mode, knob, 1.0 if knob else 0.0, 0, args, bands)
+            fs = synthetic_findings(mode, knob, None, None, args, bands)
         except Exception as exc:
             rows.append([knob or "normal", *[f"error: {type(exc).__name__}"] * 3])
             traceback.print_exc()
@@ -307,7 +325,7 @@ def main(argv=None) -> int:
         print(f"\n## mode: {mode}\n\n{cell_legend}\n")
         if mode in ("truth", "track"):
             text, rec = confusion(mode, args, bands)
-            print("### confusion (magnitude 1)\n\n" + text)
+            print("### confusion (sample clip parameters, fault magnitude 0.8)\n\n" + text)
             gtext, grec = graded(mode, args, bands)
             print("### graded magnitudes\n\n" + gtext + "\n")
             out[mode] = {"confusion": rec, "graded": grec}
