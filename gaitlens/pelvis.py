@@ -1,0 +1,275 @@
+"""ESTIMATED sagittal pelvic tilt from a side view, with a per-frame confidence.
+
+Why this is hard (BIOMECHANICS.md section 7): a pose model gives hip joint centres, and
+the line through both hip centres is the axis the pelvis tilts about, so tilt cannot be
+read from hip keypoints. This module never uses the hip-to-hip line. It uses:
+
+1. **the silhouette contour of the lower back and buttocks** (``silhouette`` features
+   of ``gaitlens.pose.silhouette``: distances from the trunk axis to the mask edge at
+   levels along the trunk). The dorsal sacral/buttock contour is attached to the pelvis,
+   so when the pelvis tilts anteriorly (clockwise in the analysis frame, x forward,
+   y up) the contour's direction rotates by the same angle. The contour angle
+   ``theta`` (upward direction from vertical-up, + forward) is fitted per frame on the
+   back edge between ``CONTOUR_LEVELS``; tilt = theta + offset. The offset (contour
+   angle vs the PSIS->ASIS line) is a body/clothing constant: its default is stored in
+   ``gaitlens/data/reference_bands.json`` with its derivation, and the level is anchored
+   to the population running mean when no calibration is given.
+2. **posture relations / population prior**: the mean running tilt of healthy runners
+   (Fukuchi et al. 2017 ASIS/PSIS markers, see reference_bands.json) sets the level
+   when the silhouette cannot; tilt differs by up to about 20 deg between runners
+   (Schache et al. 2000, Br J Sports Med 34:279-283), so the level alone
+   gets a low confidence.
+3. **the user's calibration** ``config.standing_pelvic_tilt_deg``: the runner's own
+   standing tilt (e.g. measured by a clinician); the running level is then that value
+   plus the healthy runners' mean running-minus-standing change.
+
+The confidence (0..1 per frame) multiplies: share of contour levels found, fit residual
+(edge noise), frame-to-frame jumpiness of the contour angle, and a clothing factor (a
+loose top hides the lumbar concavity: a wide, smooth, low-curvature contour around the
+hips). It is capped when only the prior is available. Every output is labelled as an
+estimate; docs/kinematics.md states the measured error and the limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+from scipy.ndimage import median_filter
+
+#: Back-edge levels (fractions of hip->shoulder distance, + up the trunk) used for the
+#: contour angle: from the top of the buttocks to the lower lumbar spine. Levels below
+#: -0.10 are avoided: the thigh of the trailing leg joins the contour there.
+CONTOUR_LEVELS = (-0.10, -0.05, 0.0, 0.05, 0.10, 0.15, 0.20)
+#: Levels used for the lumbar-concavity (clothing) check.
+CONCAVITY_LEVELS = (-0.10, 0.60)
+
+#: Under this median confidence the hip flexion used by the hamstring model stays
+#: trunk-referenced (gaitlens.kinematics).
+MIN_CONFIDENCE_FOR_HIP = 0.5
+#: Confidence given to a tilt that only comes from the population prior.
+PRIOR_ONLY_CONFIDENCE = 0.1
+
+
+@dataclass
+class PelvicTilt:
+    """Estimated pelvic tilt (+ anterior, deg) and its per-frame confidence (0..1)."""
+
+    tilt_deg: np.ndarray
+    confidence: np.ndarray
+    method: str
+    notes: list = field(default_factory=list)
+    contour_angle_deg: Optional[np.ndarray] = None  # raw cue, for diagnostics
+    clothing_factor: Optional[float] = None
+
+
+def _constants() -> dict:
+    from . import reference
+
+    return reference.load_constants()
+
+
+def standing_tilt_deg(config=None) -> float:
+    """The runner's standing tilt: the calibration if given, else the population value."""
+    v = getattr(config, "standing_pelvic_tilt_deg", None) if config is not None else None
+    if v is not None:
+        return float(v)
+    return float(_constants()["standing_pelvic_tilt_deg"]["value"])
+
+
+def population_running_tilt_deg(config=None) -> float:
+    """Running tilt level: calibration + mean running-minus-standing change, or the mean."""
+    c = _constants()
+    v = getattr(config, "standing_pelvic_tilt_deg", None) if config is not None else None
+    if v is not None:
+        return float(v) + float(c["running_minus_standing_tilt_deg"]["value"])
+    return float(c["running_pelvic_tilt_deg"]["value"])
+
+
+# --------------------------------------------------------------------------- cues
+def _back_front_names(names: tuple, facing: str) -> tuple[str, str]:
+    back = "neg" if facing == "right" else "pos"
+    front = "pos" if back == "neg" else "neg"
+    return back, front
+
+
+def silhouette_edges(clean) -> Optional[dict]:
+    """Back and front edge distances (n, L) in px and their levels, or None."""
+    sil = getattr(clean, "silhouette", None)
+    names = tuple(getattr(clean, "silhouette_names", ()) or ())
+    if sil is None or not names:
+        return None
+    sil = np.asarray(sil, float)
+    facing = getattr(clean, "facing", None) or "right"
+    back, front = _back_front_names(names, facing)
+    lev_b = [float(nm.split("_")[-1]) for nm in names if nm.startswith(f"edge_{back}_")]
+    cols_b = [i for i, nm in enumerate(names) if nm.startswith(f"edge_{back}_")]
+    cols_f = [i for i, nm in enumerate(names) if nm.startswith(f"edge_{front}_")]
+    if not cols_b:
+        return None
+    return {
+        "levels": np.asarray(lev_b),
+        "back": sil[:, cols_b],
+        "front": sil[:, cols_f] if cols_f else None,
+    }
+
+
+def contour_angle(levels, back_px, trunk_len_px, lean_deg) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame angle (deg from vertical-up, + forward) of the back contour over
+    ``CONTOUR_LEVELS`` and the RMS fit residual (fraction of trunk length).
+
+    Along-axis coordinate a = level * trunk length, backward distance b = edge distance;
+    least-squares line b = c0 + c1 a per frame (vectorised); going up, the contour leans
+    back from the trunk axis by atan(c1), so theta = lean - atan(c1).
+    """
+    levels = np.asarray(levels, float)
+    use = np.isin(np.round(levels, 2), np.round(CONTOUR_LEVELS, 2))
+    a = levels[use][None, :] * trunk_len_px[:, None]
+    b = back_px[:, use]
+    ok = np.isfinite(a) & np.isfinite(b)
+    w = ok.astype(float)
+    cnt = w.sum(axis=1)
+    a0, b0 = np.where(ok, a, 0.0), np.where(ok, b, 0.0)
+    ma = a0.sum(1) / np.maximum(cnt, 1)
+    mb = b0.sum(1) / np.maximum(cnt, 1)
+    da, db = (a0 - ma[:, None]) * w, (b0 - mb[:, None]) * w
+    sxx = (da * da).sum(1)
+    c1 = np.where(sxx > 0, (da * db).sum(1) / np.where(sxx > 0, sxx, 1), np.nan)
+    res = db - c1[:, None] * da
+    rms = np.sqrt((res * res).sum(1) / np.maximum(cnt - 2, 1)) / trunk_len_px
+    bad = cnt < 4
+    theta = lean_deg - np.degrees(np.arctan(c1))
+    theta[bad] = np.nan
+    rms[bad] = np.nan
+    return theta, rms
+
+
+def lumbar_concavity(levels, back_px, trunk_len_px) -> np.ndarray:
+    """Depth of the lumbar concavity (fraction of trunk length) per frame: the largest
+    gap between the straight line joining the back edge at the ``CONCAVITY_LEVELS`` ends
+    and the contour in between. Tight clothing on a normal back: a few % (lordosis);
+    a loose top hanging from the shoulder blades to the buttocks: about 0.
+    """
+    levels = np.asarray(levels, float)
+    lo, hi = CONCAVITY_LEVELS
+    i_lo = int(np.argmin(np.abs(levels - lo)))
+    i_hi = int(np.argmin(np.abs(levels - hi)))
+    mid = (levels > lo + 1e-9) & (levels < hi - 1e-9)
+    f = (levels[mid] - levels[i_lo]) / (levels[i_hi] - levels[i_lo])
+    line = back_px[:, [i_lo]] + f[None, :] * (back_px[:, [i_hi]] - back_px[:, [i_lo]])
+    gap = line - back_px[:, mid]
+    with np.errstate(all="ignore"):
+        depth = np.nanmax(np.where(np.isfinite(gap), gap, -np.inf), axis=1)
+    depth[~np.isfinite(depth)] = np.nan
+    return depth / trunk_len_px
+
+
+def _trunk(clean):
+    from .kinematics import _point, midpoint, trunk_lean_deg
+
+    hip = midpoint(_point(clean, "left_hip"), _point(clean, "right_hip"))
+    sho = midpoint(_point(clean, "left_shoulder"), _point(clean, "right_shoulder"))
+    return trunk_lean_deg(hip, sho), np.linalg.norm(sho - hip, axis=1)
+
+
+def _odd(k: int) -> int:
+    k = max(3, int(k))
+    return k if k % 2 else k + 1
+
+
+# --------------------------------------------------------------------------- estimate
+def estimate_tilt(clean, config=None) -> PelvicTilt:
+    """ESTIMATED pelvic tilt (deg, + anterior) and per-frame confidence (0..1).
+
+    Method ``silhouette_contour`` when the track has silhouette features with enough
+    valid frames, else ``population_prior`` (constant level, low confidence).
+    """
+    n = len(clean.time_s)
+    c = _constants()
+    level = population_running_tilt_deg(config)
+    calibrated = getattr(config, "standing_pelvic_tilt_deg", None) is not None if config else False
+    notes = ["pelvic tilt is ESTIMATED: hip keypoints cannot show it (BIOMECHANICS.md s.7)"]
+    prior = PelvicTilt(
+        tilt_deg=np.full(n, level),
+        confidence=np.full(n, PRIOR_ONLY_CONFIDENCE * (2.0 if calibrated else 1.0)),
+        method="population_prior" + ("+calibration" if calibrated else ""),
+        notes=notes
+        + [
+            "no usable silhouette: tilt set to the "
+            + ("calibrated" if calibrated else "healthy runners' mean")
+            + f" running level ({level:.1f} deg), no within-stride detail"
+        ],
+    )
+    edges = silhouette_edges(clean)
+    if edges is None:
+        return prior
+    lean, trunk_len = _trunk(clean)
+    theta, rms = contour_angle(edges["levels"], edges["back"], trunk_len, lean)
+    valid = np.isfinite(theta)
+    if valid.mean() < 0.5:
+        prior.notes.append(f"silhouette contour found in only {valid.mean():.0%} of frames")
+        return prior
+
+    fs = 1.0 / np.median(np.diff(clean.time_s)) if n > 1 else 30.0
+    # jumpiness: deviation from a 5-frame-ish running median (about 0.1 s)
+    idx = np.arange(n)
+    filled = np.interp(idx, idx[valid], theta[valid])
+    smooth = median_filter(filled, size=_odd(round(0.1 * fs)), mode="nearest")
+    jump = np.abs(filled - smooth)
+
+    offset = float(c["contour_offset_deg"]["value"])
+    raw = smooth + offset
+    med_raw = float(np.nanmedian(raw[valid]))
+    if calibrated:
+        # anchor the level to the calibration; keep the contour's within-clip motion
+        tilt = raw - med_raw + level
+        notes.append(
+            f"level anchored to the standing calibration + healthy running change ({level:.1f}"
+            " deg); within-stride motion from the back contour"
+        )
+    else:
+        # blend the contour's absolute level with the population level (weights stored
+        # in reference_bands.json: the contour offset varies with body shape and clothing)
+        wc = float(c["contour_level_weight"]["value"])
+        tilt = raw - med_raw + (wc * med_raw + (1 - wc) * level)
+    tilt[~valid] = np.nan
+
+    # confidence factors
+    use = np.isin(np.round(edges["levels"], 2), np.round(CONTOUR_LEVELS, 2))
+    found = np.isfinite(edges["back"][:, use]).mean(axis=1)
+    f_found = np.clip((found - 0.5) / 0.5, 0, 1)
+    f_noise = np.exp(-np.nan_to_num(rms, nan=1.0) / float(c["contour_rms_scale"]["value"]))
+    f_jump = np.exp(-jump / float(c["contour_jump_scale_deg"]["value"]))
+    conc = lumbar_concavity(edges["levels"], edges["back"], trunk_len)
+    conc_med = float(np.nanmedian(conc)) if np.isfinite(conc).any() else 0.0
+    conc_ref = float(c["lumbar_concavity_ref"]["value"])
+    f_cloth = float(np.clip(conc_med / conc_ref, 0.2, 1.0))
+    if f_cloth < 0.6:
+        notes.append(
+            f"lower-back contour is flat (concavity {conc_med:.3f} of trunk length vs "
+            f"{conc_ref:.3f} expected): loose clothing likely hides the pelvis; tilt is "
+            "uncertain. Film in tight clothing for a reliable estimate."
+        )
+    # agreement between cues: contour level vs the population band
+    band = c["running_pelvic_tilt_deg"]
+    z = abs(med_raw - float(band["value"])) / max(float(band["sd"]), 1.0)
+    f_agree = float(np.clip(1.5 - 0.25 * z, 0.3, 1.0))
+    if f_agree < 0.8:
+        notes.append(
+            f"contour level {med_raw:.1f} deg is far from healthy runners "
+            f"({band['value']:.1f} +- {band['sd']:.1f} deg): level uncertain"
+        )
+    conf = f_found * f_noise * f_jump * f_cloth * f_agree
+    if not calibrated:
+        conf = conf * float(c["uncalibrated_confidence_factor"]["value"])
+    conf[~valid] = 0.0
+    notes.append("method: back-contour angle (sacral/buttock edge of the segmentation silhouette)")
+    return PelvicTilt(
+        tilt_deg=tilt,
+        confidence=np.clip(conf, 0.0, 1.0),
+        method="silhouette_contour" + ("+calibration" if calibrated else ""),
+        notes=notes,
+        contour_angle_deg=theta,
+        clothing_factor=f_cloth,
+    )
