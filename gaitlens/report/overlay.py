@@ -200,12 +200,14 @@ def _text(img, text, org, scale, color=WHITE, thick=1, bg=False):
     import cv2
 
     font = cv2.FONT_HERSHEY_SIMPLEX
-    x, y = int(org[0]), int(org[1])
     parts = text.split("°")
+    wsum = sum(cv2.getTextSize(p, font, scale, thick)[0][0] for p in parts)
+    wsum += (2 * max(2, int(3 * scale)) + 3) * (len(parts) - 1)
+    th = cv2.getTextSize("Hg", font, scale, thick)[0][1]
+    # keep the whole label inside the image
+    x = int(np.clip(org[0], 3, max(3, img.shape[1] - wsum - 3)))
+    y = int(np.clip(org[1], th + 3, max(th + 3, img.shape[0] - 4)))
     if bg:
-        wsum = sum(cv2.getTextSize(p, font, scale, thick)[0][0] for p in parts)
-        wsum += int(8 * scale) * (len(parts) - 1)
-        th = cv2.getTextSize("Hg", font, scale, thick)[0][1]
         pad = max(2, int(4 * scale))
         sub = img[max(0, y - th - pad) : y + pad, max(0, x - pad) : x + wsum + pad]
         sub[:] = (sub * 0.35).astype(np.uint8)
@@ -338,14 +340,16 @@ def timeline_strip(od: OverlayData, width: int, height: int) -> np.ndarray:
     return strip
 
 
-def draw_frame(img, od: OverlayData, i: int, scale: float, strip=None, show_panel=True):
-    """Draw everything for track frame ``i`` on ``img`` (RGB, modified in place)."""
+def draw_frame(img, od: OverlayData, i: int, scale: float, strip=None, show_panel=True,
+               offset=(0.0, 0.0)):  # fmt: skip
+    """Draw everything for track frame ``i`` on ``img`` (RGB, modified in place);
+    track pixels are multiplied by ``scale`` and shifted by ``-offset`` (crops)."""
     import cv2
 
     h, w = img.shape[:2]
     fs = max(0.35, min(h, w) / 720 * 0.75)
     t = float(od.time_s[i])
-    xy = od.xy[i] * scale
+    xy = od.xy[i] * scale - np.asarray(offset, float)
     draw_skeleton(img, xy, od.names, od.near, scale_px=min(h, w) / 720)
     draw_angles(img, od, i, xy, fs)
     y = int(28 * fs) + 4
@@ -370,9 +374,10 @@ def draw_frame(img, od: OverlayData, i: int, scale: float, strip=None, show_pane
                 c = tuple(np.int32(foot))
                 cv2.circle(img, c, int(16 * fs), WHITE, 2, cv2.LINE_AA)
                 _text(img, f"{kind} {s[0].upper()}", (c[0] - 20 * fs, c[1] + 40 * fs), fs, WHITE)
-            yb = int(h - (strip.shape[0] if strip is not None else 0) - 12 * fs)
-            xb = int(w - 150 * fs) if s == "right" else int(w - 300 * fs)
-            _text(img, f"{kind} {s}", (xb, yb), fs, SIDE_RGB[s], bg=True)
+            if show_panel:
+                yb = int(h - (strip.shape[0] if strip is not None else 0) - 12 * fs)
+                xb = int(w - 150 * fs) if s == "right" else int(w - 300 * fs)
+                _text(img, f"{kind} {s}", (xb, yb), fs, SIDE_RGB[s], bg=True)
     if strip is not None:
         sh = strip.shape[0]
         img[h - sh :] = strip
@@ -465,40 +470,47 @@ def grab_frames(video_path, times_s, max_side_px: int = 960) -> list:
     return best
 
 
-def annotated_stills(analysis, video_path, times_s, labels=None, crop: bool = True,
+def annotated_stills(analysis, video_path, times_s, crop: bool = True,
                      max_side_px: int = 960) -> list:  # fmt: skip
     """Still frames at ``times_s`` with the skeleton and angles drawn, cropped to the
-    runner. Returns a list of RGB arrays (None where no frame was found)."""
-    import cv2
-
+    runner (with room for the labels). Returns RGB arrays (None where no frame)."""
     od = overlay_data(analysis)
     grabbed = grab_frames(video_path, times_s, max_side_px=max_side_px)
     out = []
-    for j, g in enumerate(grabbed):
+    for g in grabbed:
         if g is None or g[0] >= len(od.time_s):
             out.append(None)
             continue
         idx, _, img = g
-        img = np.array(img, copy=True)
         scale = img.shape[1] / float(od.frame_size_px[0])
-        draw_frame(img, od, idx, scale, strip=None, show_panel=False)
-        if labels is not None:
-            fs = max(0.45, min(img.shape[:2]) / 720 * 0.9)
+        offset = (0.0, 0.0)
         if crop:
-            pts = od.xy[idx] * scale
-            ok = np.isfinite(pts).all(axis=1)
-            if ok.sum() >= 4:
-                x0, y0 = pts[ok].min(axis=0)
-                x1, y1 = pts[ok].max(axis=0)
-                mh = 0.15 * (y1 - y0)
-                mw = max(0.6 * (y1 - y0) - 0.5 * (x1 - x0), 0) + mh
-                H, W = img.shape[:2]
-                xa, xb = int(max(0, x0 - mw)), int(min(W, x1 + mw))
-                ya, yb = int(max(0, y0 - mh)), int(min(H, y1 + mh))
-                if xb - xa > 20 and yb - ya > 20:
-                    img = np.ascontiguousarray(img[ya:yb, xa:xb])
-        if labels is not None:
-            _text(img, labels[j], (6, int(26 * fs)), fs, WHITE, bg=True)
+            box = runner_box(od.xy[idx] * scale, img.shape[:2])
+            if box is not None:
+                xa, ya, xb, yb = box
+                img = img[ya:yb, xa:xb]
+                offset = (xa, ya)
+        img = np.array(img, copy=True)
+        draw_frame(img, od, idx, scale, strip=None, show_panel=False, offset=offset)
         out.append(img)
-    del cv2
     return out
+
+
+def runner_box(pts, shape_hw, aspect: float = 0.8):
+    """Crop box ``(x0, y0, x1, y1)`` around the keypoints, ``aspect`` = width/height at
+    least, with margins so that the joint labels fit."""
+    ok = np.isfinite(pts).all(axis=1)
+    if ok.sum() < 4:
+        return None
+    H, W = shape_hw
+    x0, y0 = pts[ok].min(axis=0)
+    x1, y1 = pts[ok].max(axis=0)
+    bh = (y1 - y0) * 1.25
+    cy = 0.5 * (y0 + y1)
+    bw = max((x1 - x0) * 1.2, aspect * bh)
+    cx = 0.5 * (x0 + x1)
+    xa, xb = int(max(0, cx - bw / 2)), int(min(W, cx + bw / 2))
+    ya, yb = int(max(0, cy - bh / 2)), int(min(H, cy + bh / 2))
+    if xb - xa < 20 or yb - ya < 20:
+        return None
+    return xa, ya, xb, yb

@@ -1,0 +1,554 @@
+"""``report.html`` (one self-contained file) and the Jupyter summary card.
+
+Rendered with Jinja2 from ``templates/``. Figures are embedded as base64 PNG (plots)
+and JPEG (still frames), CSS is inline and nothing refers to an external URL, so the
+file opens offline and prints (``@media print``). The annotated video, when written,
+is linked as a relative ``<video>`` next to the report. Every number shown carries its
+uncertainty: ± SD over strides and the number of strides, or the finding's confidence.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import math
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..schema import FAULT_IDS, SIDES
+from .labels import label
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+#: metrics shown under "key numbers" (in this order, when measured)
+KEY_METRICS = (
+    "cadence_spm",
+    "contact_time_s",
+    "flight_time_s",
+    "duty_factor",
+    "overstride_legs",
+    "knee_flexion_ic_deg",
+    "knee_flexion_midstance_deg",
+    "hip_flexion_ic_deg",
+    "hip_flexion_midstance_deg",
+    "hip_extension_to_deg",
+    "trunk_lean_mean_deg",
+    "pelvic_tilt_mean_deg",
+    "pelvic_tilt_rom_deg",
+    "pelvis_lag_ms",
+    "pelvis_late_swing_excursion_legs",
+    "hamstring_stretch_peak_pct",
+    "hamstring_stretch_peak_pct_cycle",
+    "vertical_oscillation_legs",
+)
+#: stride-table columns shown in the report
+TABLE_COLUMNS = (
+    "ic_s",
+    "stride_time_s",
+    "cadence_spm",
+    "contact_time_s",
+    "duty_factor",
+    "overstride_legs",
+    "knee_flexion_ic_deg",
+    "hip_flexion_ic_deg",
+    "hip_extension_to_deg",
+    "trunk_lean_mean_deg",
+    "pelvic_tilt_mean_deg",
+    "pelvis_lag_ms",
+    "hamstring_stretch_peak_pct",
+    "visibility_mean",
+)
+SEVERITY_WORD = {"none": "not seen", "mild": "mild", "marked": "marked"}
+CONFIDENCE_WORD = {
+    "low": "low confidence",
+    "medium": "medium confidence",
+    "high": "high confidence",
+}
+FAULT_TITLE = {
+    "pelvis_lag": "Pulling the hip back (pelvis lags the swing leg)",
+    "pelvis_back_hips_flexed": "Pelvis left behind / hips too flexed",
+    "pelvic_tilt_suppressed": "Pelvic tilt held back",
+}
+
+
+def _get(obj, key, default=None):
+    if isinstance(obj, dict):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def _finite(v) -> bool:
+    try:
+        return v is not None and math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _env():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def _png_uri(fig, dpi=110) -> str:
+    from .plots import figure_png
+
+    return "data:image/png;base64," + base64.b64encode(figure_png(fig, dpi=dpi)).decode()
+
+
+def _jpeg_uri(img: np.ndarray, quality: int = 85) -> str:
+    import cv2
+
+    ok, buf = cv2.imencode(
+        ".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
+    return "data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode() if ok else ""
+
+
+# ---------------------------------------------------------------------- pieces
+def _band_row(analysis, metric):
+    b = analysis.bands
+    try:
+        if b is not None and metric in b.index:
+            return b.loc[metric]
+    except Exception:
+        return None
+    return None
+
+
+def band_text(analysis, metric) -> str:
+    band = _band_row(analysis, metric)
+    if band is None:
+        return ""
+    lab = label(metric)
+    lo, hi = band.get("low"), band.get("high")
+    if _finite(lo) and _finite(hi):
+        return f"{lab.fmt(lo)} to {lab.fmt(hi)}"
+    if _finite(hi):
+        return f"up to {lab.fmt(hi)}"
+    if _finite(lo):
+        return f"at least {lab.fmt(lo)}"
+    return ""
+
+
+def _status(value, lo, hi) -> str:
+    if not _finite(value):
+        return "na"
+    if _finite(lo) and value < float(lo):
+        return "low"
+    if _finite(hi) and value > float(hi):
+        return "high"
+    return "in" if (_finite(lo) or _finite(hi)) else "na"
+
+
+def key_numbers(analysis) -> list:
+    """Rows: metric label, per-side mean ± SD (n), reference band, where it falls, and
+    positions (0-1) for the little bullet chart."""
+    st = analysis.strides
+    rows = []
+    if st is None or not len(st):
+        return rows
+    for m in KEY_METRICS:
+        if m not in st or not st[m].notna().any():
+            continue
+        lab = label(m)
+        band = _band_row(analysis, m)
+        lo = float(band.get("low")) if band is not None and _finite(band.get("low")) else None
+        hi = float(band.get("high")) if band is not None and _finite(band.get("high")) else None
+        sides = []
+        for s in SIDES:
+            v = st.loc[st["side"] == s, m].to_numpy(float)
+            v = v[np.isfinite(v)]
+            if not len(v):
+                continue
+            mu = float(v.mean())
+            sd = float(v.std(ddof=1)) if len(v) > 1 else float("nan")
+            sides.append(
+                dict(
+                    side=s,
+                    mean=mu,
+                    sd=sd,
+                    n=len(v),
+                    text=lab.fmt(mu),
+                    sd_text=lab.fmt(sd) if _finite(sd) else "–",
+                    status=_status(mu, lo, hi),
+                )
+            )
+        if not sides:
+            continue
+        vals = [d["mean"] for d in sides]
+        vals += [d["mean"] + k * d["sd"] for d in sides if _finite(d["sd"]) for k in (-1, 1)]
+        vals += [x for x in (lo, hi) if x is not None]
+        vmin, vmax = min(vals), max(vals)
+        c = 0.5 * (vmin + vmax)
+        half = max(0.5 * (vmax - vmin) * 1.15, 0.1 * abs(c), 1e-6)
+        vmin, vmax = c - half, c + half
+
+        def pos(x, vmin=vmin, vmax=vmax):
+            return float(np.clip((x - vmin) / (vmax - vmin), 0, 1))
+
+        for d in sides:
+            d["pos"] = pos(d["mean"])
+            d["pos_lo"] = pos(d["mean"] - d["sd"]) if _finite(d["sd"]) else d["pos"]
+            d["pos_hi"] = pos(d["mean"] + d["sd"]) if _finite(d["sd"]) else d["pos"]
+        rows.append(
+            dict(
+                metric=m,
+                label=lab.text,
+                unit=lab.unit,
+                sides=sides,
+                band=band_text(analysis, m),
+                band_source=str(band.get("source", "")) if band is not None else "",
+                band_lo=pos(lo) if lo is not None else (0.0 if hi is not None else None),
+                band_hi=pos(hi) if hi is not None else (1.0 if lo is not None else None),
+                status=(
+                    "out"
+                    if any(d["status"] in ("low", "high") for d in sides)
+                    else ("in" if lo is not None or hi is not None else "na")
+                ),
+                estimated="pelvic_tilt" in m,
+            )
+        )
+    return rows
+
+
+def findings_context(analysis) -> list:
+    out = []
+    by_id = {_get(f, "id"): f for f in analysis.findings or []}
+    for fid in FAULT_IDS:
+        f = by_id.get(fid)
+        if f is None:
+            out.append(
+                dict(
+                    id=fid,
+                    title=FAULT_TITLE[fid],
+                    severity="none",
+                    missing=True,
+                    confidence="low",
+                    score=None,
+                    explanation="This fault was not assessed.",
+                    advice="",
+                    reasons=[],
+                    evidence=[],
+                    per_side={},
+                )
+            )
+            continue
+        ev_rows = []
+        for ev in _get(f, "evidence", []) or []:
+            metric = _get(ev, "metric", "")
+            lab = label(metric)
+            unit_raw = _get(ev, "unit", "")
+            val = _get(ev, "value")
+            lo, hi = _get(ev, "band_low"), _get(ev, "band_high")
+            if lo is not None or hi is not None:
+                if _finite(lo) and _finite(hi):
+                    band = f"{lab.fmt(lo)} to {lab.fmt(hi)}"
+                elif _finite(hi):
+                    band = f"up to {lab.fmt(hi)}"
+                elif _finite(lo):
+                    band = f"at least {lab.fmt(lo)}"
+                else:
+                    band = ""
+            else:
+                band = band_text(analysis, metric)
+            outside = _get(ev, "strides_outside", []) or []
+            n = _get(ev, "n_strides")
+            ev_rows.append(
+                dict(
+                    label=lab.text if metric in _known() else (_get(ev, "label") or lab.text),
+                    value=lab.fmt(val),
+                    unit=lab.unit if metric in _known() else (unit_raw or lab.unit),
+                    band=band,
+                    side=_get(ev, "side") or "both",
+                    n_outside=len(outside),
+                    n_strides=n,
+                    status=_status(val, lo, hi),
+                    direction=_get(ev, "direction"),
+                )
+            )
+        sev = _get(f, "severity", "none")
+        conf = _get(f, "confidence", "low")
+        score = _get(f, "score")
+        out.append(
+            dict(
+                id=fid,
+                title=_get(f, "title") or FAULT_TITLE[fid],
+                severity=sev,
+                severity_word=SEVERITY_WORD.get(sev, sev),
+                confidence=conf,
+                confidence_word=CONFIDENCE_WORD.get(conf, conf),
+                score=(f"{float(score):.2f}" if _finite(score) else None),
+                explanation=_get(f, "explanation", ""),
+                advice=_get(f, "advice", ""),
+                reasons=list(_get(f, "confidence_reasons", []) or []),
+                evidence=ev_rows,
+                per_side=dict(_get(f, "per_side", {}) or {}),
+                missing=False,
+            )
+        )
+    return out
+
+
+def _known():
+    from .labels import LABELS
+
+    return LABELS
+
+
+def headline(findings: list) -> tuple[str, str]:
+    """One sentence for the top of the report, and its CSS class."""
+    flagged = [f for f in findings if f["severity"] in ("mild", "marked")]
+    if flagged:
+        names = "; ".join(
+            f"{f['title']} ({f['severity']}, {f['confidence_word']})" for f in flagged
+        )
+        n = len(flagged)
+        return (f"{n} of 3 hamstring-loading patterns seen: {names}.", "warn")
+    low = [f for f in findings if f["confidence"] == "low"]
+    if low:
+        return (
+            "None of the 3 hamstring-loading patterns was seen, but "
+            f"{len(low)} of the 3 could only be judged with low confidence (see below).",
+            "unsure",
+        )
+    return ("None of the 3 hamstring-loading patterns was seen.", "ok")
+
+
+def stride_table(analysis) -> dict:
+    """Rows of the stride table with pretty headers and per-cell band status."""
+    from .overlay import stride_flags
+
+    st = analysis.strides
+    if st is None or not len(st):
+        return dict(headers=[], rows=[])
+    cols = [c for c in TABLE_COLUMNS if c in st]
+    flags = stride_flags(analysis)
+    headers = [label(c).full for c in cols]
+    rows = []
+    for i, r in st.reset_index(drop=True).iterrows():
+        cells = []
+        for c in cols:
+            band = _band_row(analysis, c)
+            lo = band.get("low") if band is not None else None
+            hi = band.get("high") if band is not None else None
+            cells.append(dict(text=label(c).fmt(r[c]), status=_status(r[c], lo, hi)))
+        fl = [FAULT_TITLE[f].split(" (")[0] for f in flags.columns if bool(flags.iloc[i][f])]
+        rows.append(dict(side=r["side"], stride=int(r.get("stride", i)), cells=cells, flags=fl))
+    return dict(headers=headers, rows=rows)
+
+
+def quality_context(analysis, findings) -> dict:
+    q = dict(analysis.quality or {})
+    rows = []
+
+    def add(name, value, note=""):
+        rows.append(dict(name=name, value=value, note=note))
+
+    fps = q.get("sampling_rate_hz")
+    if _finite(fps):
+        note = (
+            f"one frame = {1000 / float(fps):.0f} ms: event timing is good to about "
+            f"±{500 / float(fps):.0f} ms"
+        )
+        add("frame rate", f"{float(fps):.1f} frames/s", note)
+    if _finite(q.get("detection_rate")):
+        add("frames with the runner found", f"{100 * float(q['detection_rate']):.0f} %")
+    for s in SIDES:
+        v = q.get(f"{s}_leg_visibility")
+        if _finite(v):
+            near = q.get("near_side")
+            add(
+                f"{s} leg visibility",
+                f"{100 * float(v):.0f} %",
+                "near the camera" if near == s else ("far from the camera" if near else ""),
+            )
+    per = q.get("n_valid_strides_per_side") or {}
+    n_rej = 0 if analysis.rejected_strides is None else len(analysis.rejected_strides)
+    add(
+        "strides used",
+        f"{q.get('n_valid_strides', 0)} (left {per.get('left', 0)}, right {per.get('right', 0)})",
+        f"{n_rej} stride(s) set aside as inconsistent" if n_rej else "",
+    )
+    if _finite(q.get("pelvic_tilt_confidence")):
+        add(
+            "pelvic tilt estimate confidence",
+            f"{100 * float(q['pelvic_tilt_confidence']):.0f} %",
+            "from the body outline around the pelvis; loose clothing lowers it",
+        )
+    if q.get("view"):
+        add("camera view", str(q["view"]))
+    if q.get("swaps_repaired") is not None:
+        add("left/right leg mix-ups repaired", str(q["swaps_repaired"]))
+    reasons = []
+    for f in findings:
+        for r in f["reasons"]:
+            if r not in reasons:
+                reasons.append(r)
+    reasons_rej = []
+    if n_rej and "reason" in analysis.rejected_strides:
+        vc = analysis.rejected_strides["reason"].astype(str).value_counts()
+        reasons_rej = [f"{k} ({v})" for k, v in vc.items()]
+    return dict(
+        rows=rows, limits=reasons, warnings=list(analysis.warnings or []), rejected=reasons_rej
+    )
+
+
+def representative_stride(analysis, side: Optional[str] = None):
+    """The near-side stride with the median stride time among the best-quality half."""
+    st = analysis.strides
+    if st is None or not len(st):
+        return None
+    from .overlay import near_side
+
+    s = side or near_side(analysis)
+    r = st[st["side"] == s]
+    if not len(r):
+        r = st
+    if "quality" in r and r["quality"].notna().any():
+        r = r[r["quality"] >= r["quality"].median()]
+    med = r["stride_time_s"].median()
+    return r.loc[(r["stride_time_s"] - med).abs().idxmin()]
+
+
+def still_times(stride) -> list:
+    ic, to, nxt = float(stride["ic_s"]), float(stride["to_s"]), float(stride["next_ic_s"])
+    return [
+        ("foot strike", ic),
+        ("midstance", 0.5 * (ic + to)),
+        ("toe-off", to),
+        ("late swing (90 % of stride)", ic + 0.9 * (nxt - ic)),
+    ]
+
+
+def stills_context(analysis, video_path=None) -> dict:
+    video_path = video_path or (analysis.video or {}).get("path")
+    stride = representative_stride(analysis)
+    if stride is None:
+        return dict(frames=[], note="No valid stride to show.")
+    if not video_path or not Path(video_path).is_file():
+        return dict(frames=[], note=f"The video ({video_path}) was not found, so no stills.")
+    from .overlay import annotated_stills
+
+    times = still_times(stride)
+    try:
+        imgs = annotated_stills(analysis, video_path, [t for _, t in times], max_side_px=960)
+    except Exception as exc:  # a damaged video must not stop the report
+        return dict(frames=[], note=f"Still frames could not be read ({type(exc).__name__}).")
+    frames = [
+        dict(label=lab, time=f"{t:.2f} s", uri=_jpeg_uri(img))
+        for (lab, t), img in zip(times, imgs)
+        if img is not None
+    ]
+    side = stride["side"]
+    return dict(
+        frames=frames,
+        note=f"{side} leg, stride {int(stride.get('stride', 0))} "
+        f"(a typical stride), {side} leg drawn bright",
+    )
+
+
+def figures_context(analysis) -> dict:
+    from . import plots
+
+    figs = {}
+    for key, fn in (
+        ("cycles", lambda: plots.plot_gait_cycles(analysis)),
+        ("pelvis", lambda: plots.plot_pelvis_timing(analysis)),
+        ("left_right", lambda: plots.plot_left_right(analysis)),
+        ("signals", lambda: plots.plot_signals(analysis)),
+    ):
+        try:
+            fig, _ = fn()
+            figs[key] = _png_uri(fig)
+        except Exception as exc:  # one failed plot must not lose the whole report
+            figs[key] = None
+            figs[f"{key}_error"] = f"{type(exc).__name__}: {exc}"
+    return figs
+
+
+def report_context(analysis, video_file: Optional[str] = None, stills: bool = True) -> dict:
+    from .. import __version__
+
+    findings = findings_context(analysis)
+    head, head_class = headline(findings)
+    v = analysis.video or {}
+    clean = analysis.clean
+    summ = analysis.summary or {}
+    st = analysis.strides
+    cad = st["cadence_spm"].to_numpy(float) if st is not None and "cadence_spm" in st else []
+    return dict(
+        title=f"Running report — {Path(str(v.get('path', 'clip'))).name}",
+        clip=Path(str(v.get("path", ""))).name,
+        generated=_dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        version=__version__,
+        video=v,
+        duration=f"{float(v.get('duration_s') or 0):.1f} s",
+        facing=_get(clean, "facing"),
+        near_side=_get(clean, "near_side") or (analysis.quality or {}).get("near_side"),
+        activity=_get(clean, "activity"),
+        cadence=(f"{np.nanmean(cad):.0f}" if len(cad) and np.isfinite(cad).any() else None),
+        summary=summ,
+        headline=head,
+        headline_class=head_class,
+        findings=findings,
+        key_numbers=key_numbers(analysis),
+        figures=figures_context(analysis),
+        stills=stills_context(analysis) if stills else dict(frames=[], note=""),
+        stride_table=stride_table(analysis),
+        quality=quality_context(analysis, findings),
+        video_file=video_file,
+    )
+
+
+def render_report(analysis, video_file: Optional[str] = None, stills: bool = True) -> str:
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(**report_context(analysis, video_file, stills=stills))
+    )
+
+
+def write_report(analysis, path, video_file: Optional[str] = None) -> Path:
+    """Write ``report.html`` (self-contained; ``video_file`` is linked relatively)."""
+    path = Path(path)
+    path.write_text(render_report(analysis, video_file), encoding="utf-8")
+    return path
+
+
+def summary_card(analysis) -> str:
+    """A compact HTML card (findings and a few numbers) for Jupyter ``_repr_html_``."""
+    findings = findings_context(analysis)
+    head, head_class = headline(findings)
+    st = analysis.strides
+    nums = []
+    if st is not None and len(st):
+        for m in ("cadence_spm", "contact_time_s", "pelvis_lag_ms", "hip_flexion_ic_deg"):
+            if m in st and st[m].notna().any():
+                v = st[m].to_numpy(float)
+                v = v[np.isfinite(v)]
+                lab = label(m)
+                sd = lab.fmt(v.std(ddof=1)) if len(v) > 1 else "–"
+                nums.append(dict(label=lab.full, value=f"{lab.fmt(v.mean())} ± {sd}"))
+    v = analysis.video or {}
+    return (
+        _env()
+        .get_template("card.html.j2")
+        .render(
+            clip=Path(str(v.get("path", ""))).name,
+            headline=head,
+            headline_class=head_class,
+            findings=findings,
+            numbers=nums,
+            n_strides=0 if st is None else len(st),
+            outdir=str(analysis.outdir) if analysis.outdir else None,
+        )
+    )
