@@ -398,38 +398,89 @@ def analyze_folder(
             "Choose a folder you can write to."
         ) from None
 
-    own = None
-    if executor is None and todo:
-        n = min(jobs or default_jobs(), len(todo))
-        own = _InlineExecutor() if n <= 1 else _process_pool(n, threads_per_worker)
-    ex = executor or own
     bar = _bar(len(jobs_list), len(rows), progress)
-    futures: dict[Future, ClipJob] = {}
+    submit_args = (cfg, analyze_fn, reuse_pose)
     try:
-        for job in todo:
-            futures[ex.submit(run_clip, job, cfg, analyze_fn, reuse_pose)] = job
-        for fut in as_completed(futures):
-            job = futures[fut]
-            rows[job.rel_path] = _result_row(fut, job)
-            bar.set_postfix_str(f"{job.rel_path}: {rows[job.rel_path]['status']}", refresh=False)
-            bar.update(1)
-    except BaseException:
-        for f in futures:
-            f.cancel()
-        if own is not None:
-            own.shutdown(wait=False, cancel_futures=True)
-            own = None
-        raise
+        if executor is not None:
+            for job in _drain(executor, todo, submit_args, rows, bar):
+                rows[job.rel_path] = _row(job, STATUS_FAILED, DIED)
+        elif todo:
+            n = min(jobs or default_jobs(), len(todo))
+            _run_own_pool(todo, n, threads_per_worker, submit_args, rows, bar)
     finally:
         bar.close()
-        if own is not None:
-            own.shutdown(wait=True)
     df = summary_frame([rows[j.rel_path] for j in jobs_list])
     df.attrs["ignored_files"] = [p.relative_to(folder).as_posix() for p in others]
     write_summary(df, outdir)
     df.attrs["summary_csv"] = str(outdir / SUMMARY_FILE)
     df.attrs["index_html"] = str(outdir / INDEX_FILE)
     return df
+
+
+DIED = (
+    "internal error: the worker process died while analysing this clip "
+    "(a crash in a native library, or out of memory)"
+)
+
+
+def _drain(ex: Executor, todo: list, submit_args: tuple, rows: dict, bar) -> list:
+    """Run ``todo`` on ``ex``, recording each clip's row as it finishes. Returns the
+    clips lost to a broken process pool (not recorded: the caller decides)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    futures: dict[Future, ClipJob] = {}
+    lost = []
+    try:
+        for job in todo:
+            try:
+                futures[ex.submit(run_clip, job, *submit_args)] = job
+            except BrokenProcessPool:
+                lost.append(job)
+        for fut in as_completed(futures):
+            job = futures[fut]
+            if isinstance(fut.exception(), BrokenProcessPool):
+                lost.append(job)
+                continue
+            rows[job.rel_path] = _result_row(fut, job)
+            bar.set_postfix_str(f"{job.rel_path}: {rows[job.rel_path]['status']}", refresh=False)
+            bar.update(1)
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        raise
+    return lost
+
+
+def _run_own_pool(todo, n: int, threads: Optional[int], submit_args, rows, bar) -> None:
+    """The default executor. ``n == 1``: in this process. Otherwise a process pool; if a
+    worker process dies (the whole pool breaks), the clips it took down are run again in
+    a new pool, and if that breaks too, each remaining clip alone in its own process,
+    so only the clip that kills its worker is recorded as failed."""
+    if n <= 1:
+        _drain(_InlineExecutor(), todo, submit_args, rows, bar)
+        return
+    pending, attempt = list(todo), 0
+    while pending:
+        if attempt < 2:
+            groups = [pending]
+        else:
+            groups = [[job] for job in pending]  # isolate: one clip per process
+        lost = []
+        for group in groups:
+            ex = _process_pool(min(n, len(group)), threads)
+            try:
+                died = _drain(ex, group, submit_args, rows, bar)
+            except BaseException:
+                ex.shutdown(wait=False, cancel_futures=True)
+                raise
+            ex.shutdown(wait=True)
+            if attempt >= 2:
+                for job in died:
+                    rows[job.rel_path] = _row(job, STATUS_FAILED, DIED)
+                    bar.update(1)
+            else:
+                lost += died
+        pending, attempt = lost, attempt + 1
 
 
 def _result_row(fut: Future, job: ClipJob) -> dict:
