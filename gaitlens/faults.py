@@ -384,7 +384,11 @@ def judge_side(
         vis = float(np.nanmedian(sub["visibility_mean"].to_numpy(float)))
     if vis is not None and np.isfinite(vis):
         if vis < cq["min_leg_visibility"]:
-            limit("low", f"{side} leg hardly visible (visibility {vis:.2f})")
+            far = quality.get("near_side") not in (None, side)
+            limit(
+                "low",
+                f"{side}{' (far-side)' if far else ''} leg hardly visible (visibility {vis:.2f})",
+            )
         elif vis < cq["good_leg_visibility"]:
             limit("medium", f"{side} leg partly hidden (visibility {vis:.2f})")
     if "events_interpolated" in sub and n:

@@ -288,3 +288,14 @@ def test_stride_flags():
 def test_empty_table():
     res = run(make_strides(n_per_side=0))
     assert all(f.confidence == "low" and f.severity == "none" for f in res.values())
+
+
+def test_one_sided_user_band_without_sd():
+    bands = make_bands().drop(index=["pelvis_lag_ms", "pelvis_lag_pct"])
+    bands.loc["pelvis_lag_ms"] = {"low": None, "high": 60.0, "mean": None, "sd": None}
+    s = make_strides(shift={"pelvis_late_swing_excursion_legs": -4.0})
+    s["pelvis_lag_ms"] = 90.0  # 30 ms beyond the user's edge = 5 x (10 % of the edge)
+    f = run(s, bands=bands)["pelvis_lag"]
+    ev = {e.metric: e for e in f.evidence}
+    assert ev["pelvis_lag_ms"].excess_sd == pytest.approx(5.0)
+    assert f.severity == "marked" and f.confidence == "medium"  # pelvis_lag_pct has no band
