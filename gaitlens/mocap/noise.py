@@ -22,10 +22,12 @@ _LEG = {side: [INDEX[f"{side}_{p}"] for p in LEG_POINTS] for side in ("left", "r
 class PoseNoise:
     """Noise levels; lengths in leg-length-free units: pixels are scaled by ``px_per_m``.
 
-    jitter_near_m / jitter_far_m : SD of white position noise (metres in the sagittal
-        plane, converted with px_per_m), near and far leg; upper body uses the near value.
-    jitter_corr_frames : the noise is smoothed by a moving average over this many frames
-        (MediaPipe's own landmark smoothing makes its error correlated in time).
+    jitter_hip_m, jitter_knee_m, jitter_foot_m, jitter_upper_m : SD of white per-frame
+        position noise of the near side (metres in the sagittal plane, converted with
+        px_per_m); foot = ankle, heel and toe; upper = shoulders and head.
+    far_factor : far-leg noise SD = far_factor x near SD.
+    outlier_rate, outlier_m : share of foot/knee point-frames with an extra gross error
+        (SD outlier_m), the heavy tail of MediaPipe's foot error.
     far_visibility : visibility given to far-leg points (MediaPipe reports low values).
     dropout_rate_per_s, dropout_len_s : whole-body NaN runs (detector lost the person).
     far_dropout_rate_per_s : NaN runs of the far leg only.
@@ -33,10 +35,14 @@ class PoseNoise:
         sides exchanged), mean rate and mean length (exponential lengths, >= 1 frame).
     """
 
-    jitter_near_m: float = 0.006
-    jitter_far_m: float = 0.012
-    jitter_corr_frames: int = 1
-    far_visibility: float = 0.55
+    jitter_hip_m: float = 0.005
+    jitter_knee_m: float = 0.008
+    jitter_foot_m: float = 0.018
+    jitter_upper_m: float = 0.004
+    far_factor: float = 1.4
+    outlier_rate: float = 0.02
+    outlier_m: float = 0.08
+    far_visibility: float = 0.6
     dropout_rate_per_s: float = 0.05
     dropout_len_s: float = 0.08
     far_dropout_rate_per_s: float = 0.1
@@ -64,15 +70,20 @@ class PoseNoise:
         n = len(time_s)
         dt = float(np.median(np.diff(time_s))) if n > 1 else 1 / 30
         far = "left" if near_side == "right" else "right"
-        sd = np.full(xy.shape[1], self.jitter_near_m * px_per_m)
-        sd[_LEG[far]] = self.jitter_far_m * px_per_m
-        e = rng.normal(size=xy.shape)
-        k = max(1, int(self.jitter_corr_frames))
-        if k > 1:
-            from scipy.ndimage import uniform_filter1d
-
-            e = uniform_filter1d(e, size=k, axis=0, mode="nearest") * np.sqrt(k)
-        xy = xy + e * sd[None, :, None]
+        sd = np.full(xy.shape[1], self.jitter_upper_m)
+        for side in ("left", "right"):
+            f = self.far_factor if side == far else 1.0
+            sd[INDEX[f"{side}_hip"]] = self.jitter_hip_m * f
+            sd[INDEX[f"{side}_knee"]] = self.jitter_knee_m * f
+            for p in ("ankle", "heel", "foot_index"):
+                sd[INDEX[f"{side}_{p}"]] = self.jitter_foot_m * f
+        xy = xy + rng.normal(size=xy.shape) * (sd * px_per_m)[None, :, None]
+        distal = [INDEX[f"{s}_{p}"] for s in ("left", "right")
+                  for p in ("knee", "ankle", "heel", "foot_index")]  # fmt: skip
+        hit = rng.random((n, len(distal))) < self.outlier_rate
+        xy[:, distal] += (
+            hit[:, :, None] * rng.normal(size=(n, len(distal), 2)) * (self.outlier_m * px_per_m)
+        )
         vis[:, _LEG[far]] = np.minimum(vis[:, _LEG[far]], self.far_visibility)
 
         swapped = self._episodes(n, dt, self.swap_rate_per_s, self.swap_len_s, rng)

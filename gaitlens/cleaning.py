@@ -1,0 +1,484 @@
+"""From a raw ``PoseTrack`` to a clean track in the analysis frame.
+
+Steps, in order (each a small tunable object, gaitmap style):
+
+1. detection check (``NoRunnerDetectedError``), facing direction, near leg, leg length;
+2. side-view check (``ViewCheck``; ``NotSideViewError``);
+3. left/right leg swap repair (``SwapRepair``, Viterbi over "as labelled" / "swapped");
+4. outlier rejection (``HampelOutliers``), low-visibility points dropped;
+5. short gap filling (``GapFiller``, <= 0.15 s, Pose2Sim/Sports2D default range);
+6. zero-lag Butterworth low-pass (``LowPass``, scipy.signal.sosfiltfilt);
+7. activity: running / walking / standing (``ActivityClassifier``; ``NotRunningError``).
+
+Analysis frame (BIOMECHANICS.md section 2): x = the runner's direction of travel,
+y = up, pixels, origin at the clip's median hip midpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+from scipy.ndimage import median_filter
+from scipy.signal import butter, sosfiltfilt
+
+from .errors import NoRunnerDetectedError, NotRunningError, NotSideViewError
+from .pose.skeleton import LEG_POINTS
+from .track import PoseTrack
+
+SIDES = ("left", "right")
+#: landmarks carried into the clean track
+USED_POINTS: tuple[str, ...] = (
+    "nose",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+) + tuple(f"{s}_{p}" for s in SIDES for p in LEG_POINTS)
+
+
+def _other(side: str) -> str:
+    return "right" if side == "left" else "left"
+
+
+@dataclass
+class CleanTrack:
+    time_s: np.ndarray
+    sampling_rate_hz: float
+    points: dict  # name -> (n, 2) analysis frame px (x travel, y up), filtered
+    visibility: dict  # name -> (n,)
+    facing: str  # image direction the runner faces: "left" / "right"
+    near_side: str  # leg nearer the camera
+    leg_length_px: float
+    activity: str  # "running" / "walking" / "standing" / "unknown"
+    view: dict  # side-view score and its features
+    swaps_repaired: np.ndarray  # frame indices whose leg labels were exchanged
+    gaps_filled: int  # point-samples filled by interpolation
+    outliers_removed: int  # point-samples rejected
+    cutoff_hz: float
+    warnings: list = field(default_factory=list)
+    quality: dict = field(default_factory=dict)
+    silhouette: Optional[np.ndarray] = None  # image px features, see gaitlens.pose.silhouette
+    silhouette_names: tuple = ()
+    points_unfiltered: dict = field(default_factory=dict)  # after swaps/outliers/gaps
+    interpolated: dict = field(default_factory=dict)  # name -> (n,) bool, gap-filled samples
+    origin_px: tuple = (0.0, 0.0)  # image px of the analysis-frame origin
+    frame_size_px: tuple = (0, 0)
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.time_s)
+
+    def to_image_px(self, xy: np.ndarray) -> np.ndarray:
+        """Analysis-frame points (..., 2) back to image pixels."""
+        s = 1.0 if self.facing == "right" else -1.0
+        out = np.empty_like(np.asarray(xy, dtype=float))
+        out[..., 0] = self.origin_px[0] + s * xy[..., 0]
+        out[..., 1] = self.origin_px[1] - xy[..., 1]
+        return out
+
+
+# ---------------------------------------------------------------------- helpers
+def _runs(mask: np.ndarray):
+    """Start, end (exclusive) of True runs."""
+    d = np.diff(np.concatenate([[0], mask.astype(int), [0]]))
+    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+
+
+def _median_leg_length(p: dict, side: str) -> float:
+    th = np.linalg.norm(p[f"{side}_hip"] - p[f"{side}_knee"], axis=1)
+    sh = np.linalg.norm(p[f"{side}_knee"] - p[f"{side}_ankle"], axis=1)
+    return float(np.nanmedian(th + sh))
+
+
+# ---------------------------------------------------------------------- algorithms
+@dataclass
+class SwapRepair:
+    """Left/right leg-label swap repair by dynamic programming (Viterbi).
+
+    Pose models trained on mostly frontal images exchange the labels of the two legs in
+    side views (MediaPipe BlazePose does it for a few frames at a time, most often when
+    the legs pass each other or one is occluded). Each frame's labels are either as given
+    (state 0) or exchanged (state 1). The path minimises, in leg lengths, the summed
+    constant-velocity prediction error of the leg points (second-order: the cost of
+    frame t depends on the states of t-2, t-1, t) plus ``switch_cost_legs`` per change
+    and ``swap_prior_legs`` per swapped frame (which fixes the global labelling and makes
+    the path prefer the labels as given when the legs overlap). Hip/knee and the foot
+    points (ankle, heel, toe) are repaired as two groups, since BlazePose sometimes swaps
+    only the feet. Continuity-based label correction as in multi-object tracking
+    (Viterbi 1967; cf. the "bone-swap" fix of Pose2Sim, Pagnon et al. 2022, which uses
+    a simpler frame-to-frame rule).
+    """
+
+    groups: tuple = (("hip", "knee"), ("ankle", "heel", "foot_index"))
+    switch_cost_legs: float = 0.05
+    swap_prior_legs: float = 0.01
+
+    def states(self, pts: dict, leg_px: float, points: tuple) -> np.ndarray:
+        a = np.stack([pts[f"left_{p}"] for p in points], axis=1) / leg_px  # (n, m, 2)
+        b = np.stack([pts[f"right_{p}"] for p in points], axis=1) / leg_px
+        n = len(a)
+        if n < 3:
+            return np.zeros(n, dtype=bool)
+        lab = np.stack([np.concatenate([a, b], 1), np.concatenate([b, a], 1)])  # (2, n, 2m, 2)
+        # cost[t, i, j, k]: state i at t-2, j at t-1, k at t
+        pred = 2 * lab[:, None, 1:-1] - lab[None, :, :-2]  # (j, i, n-2, ...) -> reorder
+        pred = np.transpose(pred, (1, 0, 2, 3, 4))  # (i, j, n-2, 2m, 2)
+        err = np.linalg.norm(lab[None, None, :, 2:] - pred[:, :, None], axis=-1)  # i,j,k,n-2,2m
+        err = np.where(np.isfinite(err), np.minimum(err, 1.0), 0.0)  # robust cap at 1 leg
+        cost = np.transpose(err.sum(axis=-1), (3, 0, 1, 2))  # (n-2, i, j, k)
+        sw = self.switch_cost_legs
+        prior = np.array([0.0, self.swap_prior_legs])
+        # DP over pair states (j, k) = (state t-1, state t)
+        acc = prior[None, :] + prior[:, None] + sw * (np.arange(2)[:, None] != np.arange(2))
+        back = np.zeros((n - 2, 2, 2), dtype=int)
+        change = sw * (np.arange(2)[:, None] != np.arange(2)[None, :])  # (j, k)
+        for t in range(n - 2):  # Viterbi recursion is sequential by nature
+            tot = acc[:, :, None] + cost[t] + change[None, :, :] + prior[None, None, :]
+            back[t] = np.argmin(tot, axis=0)
+            acc = np.min(tot, axis=0)
+        j, k = np.unravel_index(np.argmin(acc), acc.shape)
+        path = np.zeros(n, dtype=int)
+        path[-1], path[-2] = k, j
+        for t in range(n - 3, -1, -1):
+            i = back[t, path[t + 1], path[t + 2]]
+            path[t] = i
+        return path.astype(bool)
+
+    def repair(self, pts: dict, vis: dict, leg_px: float) -> np.ndarray:
+        """Swap labels in place; returns the per-frame boolean of repaired frames."""
+        any_swapped = np.zeros(len(next(iter(pts.values()))), dtype=bool)
+        for group in self.groups:
+            s = self.states(pts, leg_px, group)
+            if not s.any():
+                continue
+            any_swapped |= s
+            for p in group:
+                lk, rk = f"left_{p}", f"right_{p}"
+                pts[lk][s], pts[rk][s] = pts[rk][s].copy(), pts[lk][s].copy()
+                vis[lk][s], vis[rk][s] = vis[rk][s].copy(), vis[lk][s].copy()
+        return any_swapped
+
+
+@dataclass
+class HampelOutliers:
+    """Hampel identifier (Pearson 1999; Liu et al. 2004): a sample is an outlier when it
+    is more than ``n_sigma`` robust SDs (1.4826 x MAD of the residuals over the clip)
+    and more than ``min_legs`` leg lengths from the running median over ``window_s``."""
+
+    window_s: float = 0.2
+    n_sigma: float = 4.0
+    min_legs: float = 0.06
+
+    def mask(self, xy: np.ndarray, fs: float, leg_px: float) -> np.ndarray:
+        w = max(3, int(round(self.window_s * fs)) | 1)
+        ok = np.isfinite(xy).all(axis=1)
+        if ok.sum() < w:
+            return np.zeros(len(xy), dtype=bool)
+        filled = xy.copy()
+        idx = np.arange(len(xy))
+        for d in range(2):
+            filled[:, d] = np.interp(idx, idx[ok], xy[ok, d])
+        med = median_filter(filled, size=(w, 1), mode="nearest")
+        r = np.linalg.norm(xy - med, axis=1)
+        sd = 1.4826 * np.nanmedian(r[ok]) + 1e-9
+        return ok & (r > self.n_sigma * sd) & (r > self.min_legs * leg_px)
+
+
+@dataclass
+class GapFiller:
+    """Linear interpolation of NaN runs of at most ``max_gap_s`` inside the track
+    (Pose2Sim and Sports2D interpolate gaps of up to about 0.1-0.2 s; BIOMECHANICS.md 8).
+    Longer gaps stay NaN."""
+
+    max_gap_s: float = 0.15
+
+    def fill(self, xy: np.ndarray, fs: float) -> tuple[np.ndarray, int]:
+        bad = ~np.isfinite(xy).all(axis=1)
+        if not bad.any() or bad.all():
+            return xy, 0
+        idx = np.arange(len(xy))
+        starts, ends = _runs(bad)
+        max_n = int(np.floor(self.max_gap_s * fs + 1e-9))
+        use = np.zeros(len(xy), dtype=bool)
+        for s0, e0 in zip(starts, ends):  # gaps, not frames
+            if s0 > 0 and e0 < len(xy) and (e0 - s0) <= max_n:
+                use[s0:e0] = True
+        out = xy.copy()
+        for d in range(2):
+            out[use, d] = np.interp(idx[use], idx[~bad], xy[~bad, d])
+        return out, int(use.sum())
+
+
+@dataclass
+class LowPass:
+    """Zero-lag Butterworth low-pass (scipy.signal.butter + sosfiltfilt; Winter 2009,
+    ch. 3). Running keypoints: 6-12 Hz (Pose2Sim/Sports2D defaults, BIOMECHANICS.md 8).
+    The cutoff is ``cutoff_hz`` capped at ``max_fraction_nyquist`` of the Nyquist
+    frequency so that it scales down at low frame rates. Applied to each finite run
+    long enough for the filter's padding; shorter runs are left as they are."""
+
+    cutoff_hz: float = 10.0
+    order: int = 2
+    max_fraction_nyquist: float = 0.6
+
+    def cutoff_for(self, fs: float) -> float:
+        return float(min(self.cutoff_hz, self.max_fraction_nyquist * fs / 2))
+
+    def apply(self, xy: np.ndarray, fs: float) -> np.ndarray:
+        sos = butter(self.order, self.cutoff_for(fs), fs=fs, output="sos")
+        out = xy.copy()
+        ok = np.isfinite(xy).all(axis=1)
+        starts, ends = _runs(ok)
+        pad = 3 * (2 * len(sos) + 1)
+        for s0, e0 in zip(starts, ends):  # finite segments, not frames
+            if e0 - s0 > pad:
+                out[s0:e0] = sosfiltfilt(sos, xy[s0:e0], axis=0)
+        return out
+
+
+@dataclass
+class ViewCheck:
+    """Side-view score from the lateral extent of the body in the image, in leg lengths.
+
+    In a side view the shoulders and hips nearly overlap (shoulder width projects to
+    almost nothing) and the foot appears long (heel to toe about 0.25 leg lengths); in a
+    front view the shoulders are about 0.45 leg lengths apart (shoulder width 0.259 H,
+    leg 0.491 H: Winter 2009) and the feet look short. Score = 1 - shoulder spread /
+    ``front_shoulder_legs``, clipped to 0..1."""
+
+    front_shoulder_legs: float = 0.45
+    min_score: float = 0.35
+    warn_score: float = 0.6
+
+    def score(self, img: dict, leg_px: float) -> dict:
+        sh = np.abs(img["left_shoulder"][:, 0] - img["right_shoulder"][:, 0]) / leg_px
+        hip = np.abs(img["left_hip"][:, 0] - img["right_hip"][:, 0]) / leg_px
+        foot = (
+            np.nanmedian(
+                [np.abs(img[f"{s}_foot_index"][:, 0] - img[f"{s}_heel"][:, 0]) for s in SIDES]
+            )
+            / leg_px
+        )
+        shm = float(np.nanmedian(sh))
+        sc = float(np.clip(1 - shm / self.front_shoulder_legs, 0, 1))
+        return {
+            "side_view_score": sc,
+            "shoulder_spread_legs": shm,
+            "hip_spread_legs": float(np.nanmedian(hip)),
+            "foot_length_legs": float(foot),
+        }
+
+
+@dataclass
+class ActivityClassifier:
+    """Running vs walking from the hip's vertical motion against the feet's spread.
+
+    In walking the body vaults over a stiff stance leg (inverted pendulum): the hip is
+    highest at midstance, when the feet are together, and lowest in double support, when
+    they are furthest apart. In running the leg acts as a spring (spring-mass model,
+    Blickhan 1989; Cavagna et al. 1977): the hip is lowest at midstance (feet together)
+    and highest in flight (feet apart). The sign of the correlation between the
+    band-passed hip height and the horizontal foot spread separates the two; the step
+    frequency (walking about 1.6-2.1 Hz, running 2.5-3.3 Hz) is a second cue. Standing:
+    the feet barely move."""
+
+    min_corr: float = 0.15
+    walk_max_step_hz: float = 2.2
+    stand_max_spread_legs: float = 0.15
+
+    def classify(self, pts: dict, fs: float, leg_px: float) -> dict:
+        hip = 0.5 * (pts["left_hip"][:, 1] + pts["right_hip"][:, 1])
+        foot = {s: 0.5 * (pts[f"{s}_ankle"][:, 0] + pts[f"{s}_heel"][:, 0]) for s in SIDES}
+        spread = np.abs(foot["left"] - foot["right"]) / leg_px
+        ok = np.isfinite(hip) & np.isfinite(spread)
+        out = {"hip_spread_corr": float("nan"), "step_hz": float("nan"),
+               "foot_spread_range_legs": float("nan")}  # fmt: skip
+        if ok.sum() < max(10, fs):
+            return {**out, "activity": "unknown"}
+        idx = np.arange(len(hip))
+        h = np.interp(idx, idx[ok], hip[ok])
+        sp = np.interp(idx, idx[ok], spread[ok])
+        lo, hi = 0.8, min(6.0, 0.45 * fs)
+        sos = butter(2, [lo, hi], btype="band", fs=fs, output="sos")
+        hb = sosfiltfilt(sos, h)
+        sb = sosfiltfilt(sos, sp)
+        corr = float(np.corrcoef(hb, sb)[0, 1])
+        # step frequency: spectral peak of the spread (one cycle per step)
+        f = np.fft.rfftfreq(len(sb), 1 / fs)
+        pw = np.abs(np.fft.rfft(sb * np.hanning(len(sb)))) ** 2
+        band = (f >= 1.0) & (f <= 4.5)
+        step_hz = float(f[band][np.argmax(pw[band])]) if band.any() else float("nan")
+        rng = float(np.nanpercentile(spread, 95) - np.nanpercentile(spread, 5))
+        out = {"hip_spread_corr": corr, "step_hz": step_hz, "foot_spread_range_legs": rng}
+        if rng < self.stand_max_spread_legs:
+            act = "standing"
+        elif corr > self.min_corr:
+            act = "running"
+        elif corr < -self.min_corr:
+            act = "walking"
+        else:
+            act = "walking" if step_hz < self.walk_max_step_hz else "running"
+            out["ambiguous"] = True
+        return {**out, "activity": act}
+
+
+@dataclass
+class CleaningConfig:
+    swap: SwapRepair = field(default_factory=SwapRepair)
+    outliers: HampelOutliers = field(default_factory=HampelOutliers)
+    gaps: GapFiller = field(default_factory=GapFiller)
+    lowpass: LowPass = field(default_factory=LowPass)
+    view: ViewCheck = field(default_factory=ViewCheck)
+    activity: ActivityClassifier = field(default_factory=ActivityClassifier)
+    min_visibility: float = 0.2
+    min_detected_fraction: float = 0.5
+    min_detected_frames: int = 20
+    raise_on_walking: bool = True
+    raise_on_front_view: bool = True
+
+
+def _resolve(config) -> CleaningConfig:
+    if config is None:
+        return CleaningConfig()
+    if isinstance(config, CleaningConfig):
+        return config
+    cfg = CleaningConfig()  # an AnalysisConfig or similar: take the options it has
+    if getattr(config, "cutoff_hz", None):
+        cfg.lowpass = LowPass(cutoff_hz=float(config.cutoff_hz), max_fraction_nyquist=0.9)
+    if getattr(config, "max_gap_s", None):
+        cfg.gaps = GapFiller(max_gap_s=float(config.max_gap_s))
+    return cfg
+
+
+# ---------------------------------------------------------------------- main
+def clean(track: PoseTrack, config=None) -> CleanTrack:
+    """Clean a raw pose track (see module docstring); raises the named errors."""
+    cfg = _resolve(config)
+    fs = track.sampling_rate_hz
+    n = track.n_frames
+    warnings: list[str] = []
+    img = {name: track.point(name).copy() for name in USED_POINTS}
+    vis = {name: track.vis(name).copy() for name in USED_POINTS}
+
+    core = ["left_hip", "right_hip", "left_knee", "right_knee"]
+    det = np.all([np.isfinite(img[c]).all(axis=1) for c in core], axis=0)
+    if det.sum() < cfg.min_detected_frames or det.mean() < cfg.min_detected_fraction:
+        raise NoRunnerDetectedError(
+            f"a person was found in only {det.sum()} of {n} frames; film the whole runner "
+            "from the side, well lit, with the body fully in the frame."
+        )
+    if det.mean() < 0.8:
+        warnings.append(f"the runner is detected in only {100 * det.mean():.0f}% of frames")
+
+    leg_img = max(_median_leg_length(img, s) for s in SIDES)
+    view = cfg.view.score(img, leg_img)
+    if view["side_view_score"] < cfg.view.min_score and cfg.raise_on_front_view:
+        raise NotSideViewError(
+            f"the shoulders are {view['shoulder_spread_legs']:.2f} leg lengths apart in the "
+            "image: this looks like a front or back view. Film the runner from the side, "
+            "camera at hip height, perpendicular to the treadmill."
+        )
+    if view["side_view_score"] < cfg.view.warn_score:
+        warnings.append(
+            f"the view is not a clean side view (score {view['side_view_score']:.2f}); "
+            "angles and events are less reliable"
+        )
+
+    # facing: toes point in the direction of travel (heel -> toe), nose in front of ears
+    foot_dir = np.nanmedian(
+        np.concatenate([img[f"{s}_foot_index"][:, 0] - img[f"{s}_heel"][:, 0] for s in SIDES])
+    )
+    ear_mid = np.nanmean([img["left_ear"][:, 0], img["right_ear"][:, 0]], axis=0)
+    nose_dir = np.nanmedian(img["nose"][:, 0] - ear_mid)
+    votes = np.sign(foot_dir) * 2 + (np.sign(nose_dir) if np.isfinite(nose_dir) else 0)
+    facing = "right" if votes > 0 else "left"
+    if np.isfinite(nose_dir) and np.sign(nose_dir) != np.sign(foot_dir):
+        warnings.append("facing direction uncertain (feet and head disagree)")
+
+    # analysis frame
+    hip_mid = 0.5 * (img["left_hip"] + img["right_hip"])
+    origin = np.nanmedian(hip_mid, axis=0)
+    s = 1.0 if facing == "right" else -1.0
+    pts = {}
+    for name, a in img.items():
+        b = np.empty_like(a)
+        b[:, 0] = s * (a[:, 0] - origin[0])
+        b[:, 1] = -(a[:, 1] - origin[1])
+        pts[name] = b
+
+    # swap repair before anything that trusts the labels
+    swapped = cfg.swap.repair(pts, vis, leg_img)
+
+    # near side: the leg the model sees better
+    leg_vis = {
+        sd: float(np.nanmean([np.nanmean(vis[f"{sd}_{p}"]) for p in LEG_POINTS[1:]]))
+        for sd in SIDES
+    }
+    near = max(SIDES, key=lambda sd: leg_vis[sd])
+    if abs(leg_vis["left"] - leg_vis["right"]) < 0.05:
+        warnings.append("near leg uncertain: both legs are equally visible")
+
+    # outliers and low visibility
+    n_out = 0
+    for name in pts:
+        low = vis[name] < cfg.min_visibility
+        m = cfg.outliers.mask(pts[name], fs, leg_img) | (low & np.isfinite(pts[name][:, 0]))
+        n_out += int(m.sum())
+        pts[name][m] = np.nan
+    n_fill = 0
+    interp = {}
+    for name in pts:
+        before = ~np.isfinite(pts[name]).all(axis=1)
+        pts[name], k = cfg.gaps.fill(pts[name], fs)
+        interp[name] = before & np.isfinite(pts[name]).all(axis=1)
+        n_fill += k
+    unfiltered = {k: v.copy() for k, v in pts.items()}
+    filt = {k: cfg.lowpass.apply(v, fs) for k, v in pts.items()}
+    leg_px = _median_leg_length(filt, near)
+    if not np.isfinite(leg_px):
+        leg_px = leg_img
+
+    act = cfg.activity.classify(filt, fs, leg_px)
+    if act.get("ambiguous"):
+        warnings.append(f"running vs walking is ambiguous; classified as {act['activity']}")
+    if act["activity"] in ("walking", "standing") and cfg.raise_on_walking:
+        raise NotRunningError(
+            f"the person appears to be {act['activity']}, not running (hip height vs foot "
+            f"spread correlation {act['hip_spread_corr']:+.2f}, step rate "
+            f"{60 * act['step_hz']:.0f}/min). gaitlens analyses running; film a run."
+        )
+
+    missing = {k: float(np.mean(~np.isfinite(v).all(axis=1))) for k, v in filt.items()}
+    quality = {
+        "detected_fraction": float(det.mean()),
+        "swapped_fraction": float(swapped.mean()),
+        "outlier_fraction": n_out / max(1, n * len(pts)),
+        "missing_after_fill": missing,
+        "leg_visibility": leg_vis,
+        **{f"activity_{k}": v for k, v in act.items() if k != "activity"},
+    }
+    return CleanTrack(
+        time_s=track.time_s.copy(),
+        sampling_rate_hz=fs,
+        points=filt,
+        visibility=vis,
+        facing=facing,
+        near_side=near,
+        leg_length_px=float(leg_px),
+        activity=act["activity"],
+        view=view,
+        swaps_repaired=np.flatnonzero(swapped),
+        gaps_filled=n_fill,
+        outliers_removed=n_out,
+        cutoff_hz=cfg.lowpass.cutoff_for(fs),
+        warnings=warnings,
+        quality=quality,
+        silhouette=None if track.silhouette is None else track.silhouette.copy(),
+        silhouette_names=tuple(track.silhouette_names),
+        points_unfiltered=unfiltered,
+        interpolated=interp,
+        origin_px=(float(origin[0]), float(origin[1])),
+        frame_size_px=tuple(track.frame_size_px),
+    )

@@ -1,0 +1,167 @@
+"""Stride segmentation: one row per stride (IC to the next IC of the same foot) per side.
+
+Schema constants live here (gaitmap style, Kuderle et al. 2024): the timing columns,
+the legal event order (IC < TO < next IC) and the plausibility limits. Strides that
+break the order or the limits are kept aside in ``StrideTable.rejected`` with the
+reason, as gaitmap's stride-list validation does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import TooFewStridesError
+
+SIDES = ("left", "right")
+TIMING_COLUMNS = [
+    "side", "stride", "ic_s", "to_s", "next_ic_s", "stride_time_s", "cadence_spm",
+    "contact_time_s", "flight_time_s", "duty_factor", "quality",
+]  # fmt: skip
+REJECTED_COLUMNS = TIMING_COLUMNS + ["reason"]
+#: legal order of events within a stride
+EVENT_ORDER = ("ic_s", "to_s", "next_ic_s")
+
+
+@dataclass
+class StrideLimits:
+    """Plausible running values. Stride time 0.5-1.1 s (cadence about 110-240 spm;
+    recreational 160-185, BIOMECHANICS.md 8), contact 0.1-0.45 s, duty factor < 0.6
+    (running stays under 0.5; margin for event error), stride time within
+    ``max_stride_dev`` of the side's median (a missed IC doubles a stride)."""
+
+    min_stride_s: float = 0.5
+    max_stride_s: float = 1.1
+    min_contact_s: float = 0.1
+    max_contact_s: float = 0.45
+    max_duty_factor: float = 0.6
+    max_stride_dev: float = 0.25
+    min_strides: int = 4
+
+
+@dataclass
+class StrideTable:
+    valid: pd.DataFrame
+    rejected: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.valid)
+
+
+def _resolve(config) -> StrideLimits:
+    if isinstance(config, StrideLimits):
+        return config
+    lim = StrideLimits()
+    if config is not None and getattr(config, "min_strides", None):
+        lim.min_strides = int(config.min_strides)
+    return lim
+
+
+def _other_side_ic(events, side: str) -> np.ndarray:
+    other = "right" if side == "left" else "left"
+    return np.sort(np.asarray(events.ic_s.get(other, []), dtype=float))
+
+
+def _side_strides(events, side: str, lim: StrideLimits) -> pd.DataFrame:
+    ic = np.sort(np.asarray(events.ic_s.get(side, []), dtype=float))
+    to = np.sort(np.asarray(events.to_s.get(side, []), dtype=float))
+    if len(ic) < 2:
+        return pd.DataFrame(columns=REJECTED_COLUMNS)
+    start, nxt = ic[:-1], ic[1:]
+    # the first TO after each IC (NaN if none before the next IC)
+    j = np.searchsorted(to, start, side="right")
+    to_j = np.where(j < len(to), to[np.minimum(j, len(to) - 1)], np.nan)
+    n_to = np.searchsorted(to, nxt, side="left") - j  # TOs between IC and next IC
+    to_j = np.where(n_to >= 1, to_j, np.nan)
+    stride = nxt - start
+    contact = to_j - start
+    # flight: from this foot's TO to the other foot's next IC
+    oic = _other_side_ic(events, side)
+    k = np.searchsorted(oic, to_j, side="right")
+    o_next = np.where(k < len(oic), oic[np.minimum(k, max(len(oic) - 1, 0))], np.nan)
+    o_next = np.where(o_next < nxt, o_next, np.nan) if len(oic) else np.full(len(start), np.nan)
+    flight = o_next - to_j
+    q_ic = np.asarray(events.ic_quality.get(side, np.full(len(ic), np.nan)), float)
+    interp = np.asarray(events.ic_interpolated.get(side, np.zeros(len(ic), bool)), bool)
+    order = np.argsort(np.asarray(events.ic_s.get(side, []), dtype=float))
+    q_ic, interp = q_ic[order] if len(q_ic) == len(ic) else q_ic, interp[order]
+    quality = np.where(interp[:-1] | interp[1:], "interpolated", "ok")
+    df = pd.DataFrame({
+        "side": side, "stride": np.arange(len(start)), "ic_s": start, "to_s": to_j,
+        "next_ic_s": nxt, "stride_time_s": stride, "cadence_spm": 120.0 / stride,
+        "contact_time_s": contact, "flight_time_s": flight, "duty_factor": contact / stride,
+        "quality": quality,
+    })  # fmt: skip
+    med = np.nanmedian(stride)
+    reason = np.full(len(df), "", dtype=object)
+
+    def flag(mask, why):
+        sel = mask & (reason == "")
+        reason[sel] = why
+
+    flag(~np.isfinite(to_j), "no toe-off between IC and next IC")
+    flag(n_to > 1, "several toe-offs in one stride")
+    flag(stride < lim.min_stride_s, "stride too short")
+    flag(stride > lim.max_stride_s, "stride too long")
+    flag(np.abs(stride - med) > lim.max_stride_dev * med, "stride time far from the median")
+    flag(contact < lim.min_contact_s, "contact too short")
+    flag(contact > lim.max_contact_s, "contact too long")
+    flag(contact / stride > lim.max_duty_factor, "duty factor too high for running")
+    df["reason"] = reason
+    return df
+
+
+def segment(events, clean=None, config=None) -> StrideTable:
+    """Stride table from gait events (``clean`` is accepted for future quality cues).
+
+    Cadence per stride = 2 steps / stride time x 60 (steps per minute). Flight time =
+    this foot's TO to the other foot's next IC (negative would mean double support).
+    Raises ``TooFewStridesError`` when fewer than ``min_strides`` valid strides remain.
+    """
+    lim = _resolve(config)
+    parts = [_side_strides(events, s, lim) for s in SIDES]
+    parts = [p for p in parts if len(p)]
+    allrows = (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=REJECTED_COLUMNS)
+    )
+    ok = allrows["reason"] == "" if len(allrows) else pd.Series([], dtype=bool)
+    valid = allrows[ok].drop(columns="reason")[TIMING_COLUMNS]
+    valid = valid.sort_values("ic_s", kind="stable").reset_index(drop=True)
+    rejected = allrows[~ok][REJECTED_COLUMNS].reset_index(drop=True)
+    if len(valid) < lim.min_strides:
+        raise TooFewStridesError(
+            f"only {len(valid)} complete, consistent strides were found (at least "
+            f"{lim.min_strides} needed); film at least 10 s of steady running with the "
+            "feet visible."
+        )
+    return StrideTable(valid=valid, rejected=rejected)
+
+
+def summarize(table: StrideTable) -> dict:
+    """Clip summary: means and SDs of the timing columns, stride counts, left/right."""
+    v = table.valid
+    out: dict = {"n_strides": int(len(v)), "n_rejected": int(len(table.rejected))}
+    for col in ("cadence_spm", "stride_time_s", "contact_time_s", "flight_time_s",
+                "duty_factor"):  # fmt: skip
+        x = v[col].to_numpy(dtype=float)
+        out[col] = float(np.nanmean(x)) if len(x) else float("nan")
+        out[f"{col}_sd"] = float(np.nanstd(x, ddof=1)) if np.isfinite(x).sum() > 1 else 0.0
+    # clip cadence from the mean stride time (robust to uneven left/right counts)
+    if len(v):
+        out["cadence_spm"] = float(120.0 / np.nanmean(v["stride_time_s"]))
+    for side in SIDES:
+        s = v[v.side == side]
+        out[side] = {
+            "n_strides": int(len(s)),
+            "contact_time_s": float(s.contact_time_s.mean()) if len(s) else float("nan"),
+            "flight_time_s": float(s.flight_time_s.mean()) if len(s) else float("nan"),
+            "duty_factor": float(s.duty_factor.mean()) if len(s) else float("nan"),
+            "stride_time_s": float(s.stride_time_s.mean()) if len(s) else float("nan"),
+        }
+    l_, r_ = out["left"]["contact_time_s"], out["right"]["contact_time_s"]
+    out["contact_time_symmetry_pct"] = (
+        float(100 * abs(l_ - r_) / np.nanmean([l_, r_])) if np.isfinite(l_ + r_) else float("nan")
+    )
+    return out
