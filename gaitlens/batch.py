@@ -253,16 +253,22 @@ def done_analysis(job: ClipJob, config) -> Optional[dict]:
             return None
     except OSError:
         return None
-    if config is not None:
-        from .config import AnalysisConfig
-
-        try:
-            saved = AnalysisConfig().updated(**(data.get("config") or {}))
-        except (GaitlensError, TypeError):
-            return None
-        if saved != config:
-            return None
+    if config is not None and not _same_config(data.get("config") or {}, config):
+        return None
     return data
+
+
+def _same_config(saved: dict, config) -> bool:
+    """``saved`` (from analysis.json: JSON-safe, floats rounded) describes ``config``."""
+    from .analysis import _json_safe
+    from .config import AnalysisConfig
+
+    if json.loads(json.dumps(_json_safe(config.to_dict()))) == saved:
+        return True
+    try:
+        return AnalysisConfig().updated(**saved) == config
+    except (GaitlensError, TypeError):
+        return False
 
 
 # ----------------------------------------------------------------------------- workers
@@ -272,6 +278,12 @@ def _init_worker(threads: Optional[int]) -> None:
     if threads:
         for var in _THREAD_ENV:
             os.environ[var] = str(threads)
+        try:
+            import cv2  # OpenCV's own pool ignores OMP_NUM_THREADS
+
+            cv2.setNumThreads(threads)
+        except ImportError:  # pragma: no cover
+            pass
 
 
 def _process_pool(n_workers: int, threads_per_worker: Optional[int]) -> Executor:

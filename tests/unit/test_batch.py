@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from gaitlens import batch
+from gaitlens.analysis import _json_safe
 from gaitlens.config import AnalysisConfig
 from gaitlens.errors import BackendUnavailableError, GaitlensError, OutputError, VideoReadError
 
@@ -45,7 +46,7 @@ def fake_analyze(video, config, *, outdir, progress, reuse_pose):
             {"id": f, "severity": sev[(size + i) % 3], "confidence": "high"}
             for i, f in enumerate(FAULTS)
         ],
-        "config": config.to_dict(),
+        "config": _json_safe(config.to_dict()),  # as Analysis.to_dict stores it
     }
     (out / "analysis.json").write_text(json.dumps(data))
     (out / "report.html").write_text("<html></html>")
@@ -189,6 +190,11 @@ def test_resume_skips_done_clips_and_retries_failed(clips, tmp_path):
     assert _calls(out) == n_calls + 1
     _run(clips, out, resume=True, runner_height_m=1.8)
     assert _calls(out) == n_calls + 4
+    # a value that analysis.json stores rounded still matches
+    _run(clips, out, resume=True, force=False, belt_speed_m_s=10 / 3)
+    n_calls = _calls(out)
+    _run(clips, out, resume=True, belt_speed_m_s=10 / 3)
+    assert _calls(out) == n_calls
 
 
 def test_existing_results_need_resume_or_force(clips, tmp_path):
