@@ -86,6 +86,15 @@ def _runs(mask: np.ndarray):
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
 
 
+def nanmean_rows(arrays) -> np.ndarray:
+    """Element-wise mean of equally shaped arrays ignoring NaN (NaN where all are NaN),
+    without numpy's empty-slice warning."""
+    a = np.asarray(arrays, dtype=float)
+    ok = np.isfinite(a)
+    n = ok.sum(axis=0)
+    return np.where(n > 0, np.where(ok, a, 0.0).sum(axis=0) / np.maximum(n, 1), np.nan)
+
+
 def _median_leg_length(p: dict, side: str) -> float:
     th = np.linalg.norm(p[f"{side}_hip"] - p[f"{side}_knee"], axis=1)
     sh = np.linalg.norm(p[f"{side}_knee"] - p[f"{side}_ankle"], axis=1)
@@ -112,8 +121,9 @@ class SwapRepair:
     """
 
     groups: tuple = (("hip", "knee"), ("ankle", "heel", "foot_index"))
-    switch_cost_legs: float = 0.05
-    swap_prior_legs: float = 0.01
+    # tuned on Fukuchi tracks with injected swaps + the real clip (docs/events.md)
+    switch_cost_legs: float = 0.3
+    swap_prior_legs: float = 0.03
 
     def states(self, pts: dict, leg_px: float, points: tuple) -> np.ndarray:
         a = np.stack([pts[f"left_{p}"] for p in points], axis=1) / leg_px  # (n, m, 2)
@@ -282,19 +292,42 @@ class ActivityClassifier:
     and highest in flight (feet apart). The sign of the correlation between the
     band-passed hip height and the horizontal foot spread separates the two; the step
     frequency (walking about 1.6-2.1 Hz, running 2.5-3.3 Hz) is a second cue. Standing:
-    the feet barely move."""
+    the feet barely move. The share of frames with both feet on the ground (double
+    support, walking only) is a third cue. Only the longest stretch in which the pose
+    model stays on one person is used."""
 
     min_corr: float = 0.15
     walk_max_step_hz: float = 2.2
     stand_max_spread_legs: float = 0.15
 
+    max_jump_legs: float = 0.5
+    double_support_walk: float = 0.1
+    contact_height_legs: float = 0.04
+
+    def longest_segment(self, pts: dict, leg_px: float) -> slice:
+        """Longest run of frames in which the hip midpoint moves less than
+        ``max_jump_legs`` per frame (the pose model stays on one person)."""
+        hip = 0.5 * (pts["left_hip"] + pts["right_hip"])
+        ok = np.isfinite(hip).all(axis=1)
+        step = np.r_[0.0, np.linalg.norm(np.diff(hip, axis=0), axis=1)] / leg_px
+        good = ok & ~(step > self.max_jump_legs)
+        starts, ends = _runs(good)
+        if len(starts) == 0:
+            return slice(0, 0)
+        k = int(np.argmax(ends - starts))
+        return slice(int(starts[k]), int(ends[k]))
+
     def classify(self, pts: dict, fs: float, leg_px: float) -> dict:
+        seg = self.longest_segment(pts, leg_px)
+        n_all = len(pts["left_hip"])
+        pts = {k: v[seg] for k, v in pts.items()}
         hip = 0.5 * (pts["left_hip"][:, 1] + pts["right_hip"][:, 1])
         foot = {s: 0.5 * (pts[f"{s}_ankle"][:, 0] + pts[f"{s}_heel"][:, 0]) for s in SIDES}
         spread = np.abs(foot["left"] - foot["right"]) / leg_px
         ok = np.isfinite(hip) & np.isfinite(spread)
         out = {"hip_spread_corr": float("nan"), "step_hz": float("nan"),
-               "foot_spread_range_legs": float("nan")}  # fmt: skip
+               "foot_spread_range_legs": float("nan"), "double_support_fraction": float("nan"),
+               "segment_fraction": (seg.stop - seg.start) / max(1, n_all)}  # fmt: skip
         if ok.sum() < max(10, fs):
             return {**out, "activity": "unknown"}
         idx = np.arange(len(hip))
@@ -311,15 +344,28 @@ class ActivityClassifier:
         band = (f >= 1.0) & (f <= 4.5)
         step_hz = float(f[band][np.argmax(pw[band])]) if band.any() else float("nan")
         rng = float(np.nanpercentile(spread, 95) - np.nanpercentile(spread, 5))
-        out = {"hip_spread_corr": corr, "step_hz": step_hz, "foot_spread_range_legs": rng}
+        # both feet on the ground: walking has double support (about 20 % of the cycle at
+        # usual speeds, Perry 1992), running has none
+        low = []
+        for s in SIDES:
+            y = np.fmin(pts[f"{s}_heel"][:, 1], pts[f"{s}_foot_index"][:, 1])
+            low.append((y - np.nanpercentile(y, 10)) / leg_px < self.contact_height_legs)
+        ds = float(np.mean(low[0] & low[1]))
+        out.update(hip_spread_corr=corr, step_hz=step_hz, foot_spread_range_legs=rng,
+                   double_support_fraction=ds)  # fmt: skip
         if rng < self.stand_max_spread_legs:
             act = "standing"
-        elif corr > self.min_corr:
+        elif corr > self.min_corr and ds < self.double_support_walk:
             act = "running"
-        elif corr < -self.min_corr:
+        elif corr < -self.min_corr and ds >= 0.5 * self.double_support_walk:
             act = "walking"
         else:
-            act = "walking" if step_hz < self.walk_max_step_hz else "running"
+            votes = (
+                (ds >= self.double_support_walk)
+                + (step_hz < self.walk_max_step_hz)
+                + (corr < 0)
+            )  # fmt: skip
+            act = "walking" if votes >= 2 else "running"
             out["ambiguous"] = True
         return {**out, "activity": act}
 
@@ -390,7 +436,7 @@ def clean(track: PoseTrack, config=None) -> CleanTrack:
     foot_dir = np.nanmedian(
         np.concatenate([img[f"{s}_foot_index"][:, 0] - img[f"{s}_heel"][:, 0] for s in SIDES])
     )
-    ear_mid = np.nanmean([img["left_ear"][:, 0], img["right_ear"][:, 0]], axis=0)
+    ear_mid = nanmean_rows([img["left_ear"][:, 0], img["right_ear"][:, 0]])
     nose_dir = np.nanmedian(img["nose"][:, 0] - ear_mid)
     votes = np.sign(foot_dir) * 2 + (np.sign(nose_dir) if np.isfinite(nose_dir) else 0)
     facing = "right" if votes > 0 else "left"
@@ -441,6 +487,11 @@ def clean(track: PoseTrack, config=None) -> CleanTrack:
         leg_px = leg_img
 
     act = cfg.activity.classify(filt, fs, leg_px)
+    if act.get("segment_fraction", 1.0) < 0.9:
+        warnings.append(
+            "the pose model jumps between positions (another person in the frame?); "
+            f"activity judged on the longest steady {100 * act['segment_fraction']:.0f}%"
+        )
     if act.get("ambiguous"):
         warnings.append(f"running vs walking is ambiguous; classified as {act['activity']}")
     if act["activity"] in ("walking", "standing") and cfg.raise_on_walking:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .cleaning import nanmean_rows
+
 SIDES = ("left", "right")
 
 
@@ -195,7 +197,7 @@ class FootBeltEvents(FootHeightEvents):
             lp = LowPass(cutoff_hz=self.smooth_hz, max_fraction_nyquist=0.9)
             heel = lp.apply(heel, clean.sampling_rate_hz)
             toe = lp.apply(toe, clean.sampling_rate_hz)
-        foot_x = np.nanmean([heel[:, 0], toe[:, 0]], axis=0)
+        foot_x = nanmean_rows([heel[:, 0], toe[:, 0]])
         vx = np.gradient(foot_x, t)
         vx_toe = np.gradient(toe[:, 0], t)
         mids = [(a, b) for a, b in zip(ic0, to0) if np.isfinite(a) and np.isfinite(b)]
@@ -299,7 +301,7 @@ def detect(clean, config=None) -> GaitEvents:
         interp = np.zeros(len(t), bool)
         for k in foot:
             interp |= clean.interpolated.get(k, np.zeros(len(t), bool))
-        vis = np.nanmean([clean.visibility[k] for k in foot], axis=0)
+        vis = nanmean_rows([clean.visibility[k] for k in foot])
         out.ic_s[side], out.to_s[side] = ic, to
         out.ic_interpolated[side] = _near_flag(ic, t, interp)
         out.to_interpolated[side] = _near_flag(to, t, interp)
