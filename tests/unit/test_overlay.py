@@ -1,0 +1,128 @@
+"""Annotated video: H.264, the input's frame count and timestamps, drawing lands on
+the runner; stride flags; still frames."""
+
+from __future__ import annotations
+
+import time
+
+import av
+import numpy as np
+import pytest
+
+from gaitlens.report import overlay
+from gaitlens.report.demo import demo_analysis, write_demo_video
+from gaitlens.video import VideoWriter, read_frames
+
+
+def _decode(path):
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        codec = s.codec_context.name
+        frames = [(float(f.pts * f.time_base), f.to_ndarray(format="rgb24")) for f in c.decode(s)]
+    t = np.array([x[0] for x in frames])
+    return codec, t - t[0], [x[1] for x in frames]
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    d = tmp_path_factory.mktemp("ov")
+    a = demo_analysis(n_strides=3, frame_size_px=(320, 240))
+    src = write_demo_video(a, d / "in.mp4")
+    return a, src, d
+
+
+def test_annotated_video_h264_same_frames_and_times(clip):
+    a, src, d = clip
+    out = overlay.write_annotated_video(a, src, d / "annotated.mp4", progress=False)
+    codec, t_out, imgs = _decode(out)
+    t_in = np.array([f.time_s for f in read_frames(src)])
+    assert codec == "h264"
+    assert len(imgs) == len(t_in) == a.track.n_frames
+    np.testing.assert_allclose(t_out, t_in, atol=1e-3)
+    assert imgs[0].shape[:2] == (240, 320)
+    # the near (right) knee is drawn in its colour: orange pixels around it
+    i = 20
+    kx, ky = a.track.xy_px[i, 26]
+    patch = imgs[i][int(ky) - 4 : int(ky) + 5, int(kx) - 4 : int(kx) + 5].reshape(-1, 3).astype(int)
+    orange = np.array(overlay.SIDE_RGB["right"])
+    assert np.min(np.abs(patch - orange).sum(axis=1)) < 80
+
+
+def test_variable_frame_rate_timing_kept(tmp_path):
+    """Phones record variable frame rate: every output frame keeps its input time."""
+    a = demo_analysis(n_strides=2, frame_size_px=(160, 120))
+    rng = np.random.default_rng(3)
+    t = np.cumsum(np.r_[0, rng.uniform(0.025, 0.045, a.track.n_frames - 1)])
+    a.track.time_s = t
+    a.frames["time_s"] = t
+    src = tmp_path / "vfr.mp4"
+    with VideoWriter(src, 160, 120, fps=30) as vw:
+        for ts in t:
+            vw.write(np.full((120, 160, 3), 80, np.uint8), float(ts))
+    out = overlay.write_annotated_video(a, src, tmp_path / "out.mp4", progress=False)
+    _, t_out, imgs = _decode(out)
+    assert len(imgs) == len(t)
+    np.testing.assert_allclose(t_out, t, atol=1e-3)
+
+
+def test_progress_callback(clip, tmp_path):
+    a, src, _ = clip
+    seen = []
+    overlay.write_annotated_video(
+        a, src, tmp_path / "p.mp4", progress=lambda n, tot: seen.append(n)
+    )
+    assert seen[-1] == a.track.n_frames
+
+
+def test_overlay_is_fast(clip, tmp_path):
+    """Drawing must cost little next to pose (performance issue: < 15 % of pose time)."""
+    a, src, _ = clip
+    od = overlay.overlay_data(a)
+    img = np.zeros((720, 1280, 3), np.uint8)
+    strip = overlay.timeline_strip(od, 1280, 36)
+    t0 = time.perf_counter()
+    for i in range(50):
+        overlay.draw_frame(img, od, i % len(od.time_s), 4.0, strip=strip)
+    per_frame_ms = (time.perf_counter() - t0) / 50 * 1000
+    assert per_frame_ms < 15, per_frame_ms
+
+
+def test_stride_flags_from_evidence_and_columns():
+    a = demo_analysis(n_strides=4)
+    st = a.strides
+    flags = overlay.stride_flags(a)
+    ev = a.finding("pelvis_lag").evidence[0]
+    expected = (st["side"] == "right") & st["stride"].isin(ev.strides_outside)
+    assert flags["pelvis_lag"].tolist() == expected.tolist()
+    assert not flags["pelvic_tilt_suppressed"].any()
+    # a finding at severity "none" flags nothing even with strides outside its band
+    a.finding("pelvis_lag").severity = "none"
+    assert not overlay.stride_flags(a)["pelvis_lag"].any()
+    # explicit per-stride flag columns from the classifier take precedence
+    st["flag_pelvic_tilt_suppressed"] = [i % 2 == 0 for i in range(len(st))]
+    flags = overlay.stride_flags(a)
+    assert flags["pelvic_tilt_suppressed"].tolist() == [i % 2 == 0 for i in range(len(st))]
+
+
+def test_overlay_data_stride_lookup():
+    a = demo_analysis(n_strides=3)
+    od = overlay.overlay_data(a)
+    st = a.strides.reset_index(drop=True)
+    for s in ("left", "right"):
+        pos = od.stride_of[s]
+        for i in np.flatnonzero(pos >= 0):
+            r = st.iloc[pos[i]]
+            assert r["side"] == s and r["ic_s"] <= od.time_s[i] < r["next_ic_s"]
+        before = od.time_s < st.loc[st["side"] == s, "ic_s"].min()
+        assert (pos[before] == -1).all()
+
+
+def test_annotated_stills(clip):
+    a, src, _ = clip
+    times = [0.3, 0.5, 1.0]
+    imgs = overlay.annotated_stills(a, src, times)
+    assert len(imgs) == 3 and all(im is not None for im in imgs)
+    for im in imgs:  # cropped around the runner, portrait-ish, not the whole frame
+        assert im.ndim == 3 and im.shape[0] <= 240 and im.shape[1] < 320
+    got = overlay.grab_frames(src, [0.0, 0.51])
+    assert got[0][0] == 0 and abs(got[1][1] - 0.5) < 1 / 30 + 1e-6
