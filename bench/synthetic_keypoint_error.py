@@ -28,12 +28,18 @@ LABEL = {"foot_index": "toe"}
 
 
 def table(results: list[dict], mode: str) -> str:
-    head = "| clip | detected | L/R swapped | " + " | ".join(
-        f"{role} {LABEL.get(g, g)}" for role in ("near", "far") for g in GROUPS) + " |"
+    head = (
+        "| clip | detected | L/R swapped | "
+        + " | ".join(f"{role} {LABEL.get(g, g)}" for role in ("near", "far") for g in GROUPS)
+        + " |"
+    )
     lines = [head, "|---" * (3 + 2 * len(GROUPS)) + "|"]
     for r in results:
-        cells = [r["clip"], f"{100 * r['detection_rate']:.1f} %",
-                 f"{100 * r['lr_swapped_frac']:.0f} %"]
+        cells = [
+            r["clip"],
+            f"{100 * r['detection_rate']:.1f} %",
+            f"{100 * r['lr_swapped_frac']:.0f} %",
+        ]
         for role in ("near", "far"):
             for g in GROUPS:
                 k = f"{role}_{g}_{mode}"
@@ -47,8 +53,7 @@ def main(argv=None) -> int:
     ap.add_argument("clips", nargs="?", default=str(ROOT / "sample_videos"))
     ap.add_argument("--json", default=None, help="write the raw results here")
     a = ap.parse_args(argv)
-    vids = sorted(p for p in Path(a.clips).glob("*.mp4")
-                  if p.with_suffix(".truth.json").exists())
+    vids = sorted(p for p in Path(a.clips).glob("*.mp4") if p.with_suffix(".truth.json").exists())
     if not vids:
         print(f"no clips with truth in {a.clips}", file=sys.stderr)
         return 1
@@ -58,8 +63,10 @@ def main(argv=None) -> int:
         r = evaluate_clip(v)
         r["seconds"] = time.time() - t0
         results.append(r)
-        print(f"{v.name}: detected {100 * r['detection_rate']:.1f} % "
-              f"({r['seconds']:.0f} s)", file=sys.stderr)
+        print(
+            f"{v.name}: detected {100 * r['detection_rate']:.1f} % ({r['seconds']:.0f} s)",
+            file=sys.stderr,
+        )
     print("Error in % of leg length, median / 95th percentile, MediaPipe labels as they come:")
     print(table(results, "raw"))
     print("\nSame, after the best per-frame left/right assignment of the leg landmarks:")

@@ -22,8 +22,7 @@ GROUPS = ("hip", "knee", "ankle", "heel", "foot_index")
 _TRUTH_NAME = {"foot_index": "toe"}
 
 
-def run_pose(video_path, backend: str = "mediapipe", max_frames: Optional[int] = None,
-             **options):
+def run_pose(video_path, backend: str = "mediapipe", max_frames: Optional[int] = None, **options):
     """Run a pose backend over a video; returns a ``PoseTrack``."""
     from ..pose import create_backend
     from ..track import PoseTrack
@@ -43,9 +42,14 @@ def run_pose(video_path, backend: str = "mediapipe", max_frames: Optional[int] =
         info = est.info()
     finally:
         est.close()
-    return PoseTrack(time_s=np.array(ts), xy_px=np.array(xy), visibility=np.array(vis),
-                     frame_size_px=(meta.width_px, meta.height_px), video=meta.to_dict(),
-                     backend=info)
+    return PoseTrack(
+        time_s=np.array(ts),
+        xy_px=np.array(xy),
+        visibility=np.array(vis),
+        frame_size_px=(meta.width_px, meta.height_px),
+        video=meta.to_dict(),
+        backend=info,
+    )
 
 
 def keypoint_errors(track, truth: pd.DataFrame, near_side: str, leg_length_px: float):
@@ -60,8 +64,11 @@ def keypoint_errors(track, truth: pd.DataFrame, near_side: str, leg_length_px: f
             tn = f"{s}_{_TRUTH_NAME.get(g, g)}"
             tru[s, g] = truth[[f"{tn}_x_px", f"{tn}_y_px"]].to_numpy()[:n]
     err_raw = {k: np.hypot(*(est[k] - tru[k]).T) for k in est}
-    err_sw = {(s, g): np.hypot(*(est[("right" if s == "left" else "left"), g] - tru[s, g]).T)
-              for s in sides for g in GROUPS}
+    err_sw = {
+        (s, g): np.hypot(*(est[("right" if s == "left" else "left"), g] - tru[s, g]).T)
+        for s in sides
+        for g in GROUPS
+    }
     tot_raw = np.sum([err_raw[k] for k in err_raw], axis=0)
     tot_sw = np.sum([err_sw[k] for k in err_sw], axis=0)
     swapped = tot_sw < tot_raw
@@ -81,8 +88,11 @@ def summarize(track, truth: pd.DataFrame, near_side: str, leg_length_px: float) 
     det = track.detected
     n = min(len(track), len(truth))
     e = keypoint_errors(track, truth, near_side, leg_length_px)[det[:n]]
-    out = {"frames": int(n), "detection_rate": float(det[:n].mean()),
-           "lr_swapped_frac": float(e["swapped"].mean()) if len(e) else float("nan")}
+    out = {
+        "frames": int(n),
+        "detection_rate": float(det[:n].mean()),
+        "lr_swapped_frac": float(e["swapped"].mean()) if len(e) else float("nan"),
+    }
     for col in e.columns:
         if col == "swapped":
             continue

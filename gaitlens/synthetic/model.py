@@ -242,8 +242,7 @@ def build_cycle(p: RunnerParams, n: int = 2000) -> Cycle:
     knee_rel = lt * np.array([np.sin(th0), -np.cos(th0)])
     ank_rel = knee_rel + ls * np.array([np.sin(th0 - k0), -np.cos(th0 - k0)])
     heel0_rel = ank_rel + _rot(-ankle_f, p0)  # foot-frame origin (heel bottom) from the hip
-    hip_y0 = -heel0_rel[1]  # the heel bottom touches the belt (y = 0) at IC
-    heel0_x = hip_x[0] + heel0_rel[0]
+    heel0_x = hip_x[0] + heel0_rel[0]  # the heel bottom touches the belt (y = 0) at IC
     t = phase * T
     # foot-frame origin (heel bottom) on the belt; pivot heel while toe-up, toe after
     pr = np.radians(pitch_st)

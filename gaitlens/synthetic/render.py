@@ -22,7 +22,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from .model import _rot
-from .run import SIDES, SyntheticRun, body_points
+from .run import SIDES, SyntheticRun
 
 SHIFT = 4  # sub-pixel bits for cv2 polygon drawing
 _S = float(1 << SHIFT)
@@ -64,8 +64,7 @@ def _fill(img, pts_px, color, outline: Optional[float] = None):
     p = np.round(np.asarray(pts_px) * _S).astype(np.int32)
     cv2.fillPoly(img, [p], color, lineType=cv2.LINE_AA, shift=SHIFT)
     if outline is not None:
-        cv2.polylines(img, [p], True, _shade(color, outline), 1, lineType=cv2.LINE_AA,
-                      shift=SHIFT)
+        cv2.polylines(img, [p], True, _shade(color, outline), 1, lineType=cv2.LINE_AA, shift=SHIFT)
 
 
 def _circle(img, c_px, r_px, color):
@@ -123,7 +122,7 @@ class Renderer:
         w, h = self.p.image_size_px
         st = self.style
         t = np.linspace(0, 1, h)[:, None, None]
-        img = (np.array(st.wall_top) * (1 - t) + np.array(st.wall_bottom) * t)
+        img = np.array(st.wall_top) * (1 - t) + np.array(st.wall_bottom) * t
         img = np.broadcast_to(img, (h, w, 3)).copy()
         # floor of the room behind the treadmill
         floor_v = int(self.proj([0.0, -0.02], 3.0)[1])
@@ -134,9 +133,13 @@ class Renderer:
         poster = np.array([[-1.7, 1.15], [-1.05, 1.15], [-1.05, 1.75], [-1.7, 1.75]])
         poster[:, 0] += cx
         _fill(img, self.proj(poster, 3.0), (120, 140, 150))
-        _fill(img, self.proj(poster * [1, 1] + [[0.04, 0.04], [-0.04, 0.04],
-                                                 [-0.04, -0.04], [0.04, -0.04]], 3.0),
-              (170, 190, 180))
+        _fill(
+            img,
+            self.proj(
+                poster * [1, 1] + [[0.04, 0.04], [-0.04, 0.04], [-0.04, -0.04], [0.04, -0.04]], 3.0
+            ),
+            (170, 190, 180),
+        )
         return img
 
     def _treadmill(self, img, t_s: float, back: bool):
@@ -146,10 +149,22 @@ class Renderer:
         zf, zn = 0.32, -0.32
         if back:
             # handrail and console post on the far side (behind the runner)
-            _fill(img, self.proj([[x1 - 0.05, 0.0], [x1 + 0.02, 0.0], [x1 - 0.12, 1.15],
-                                  [x1 - 0.19, 1.15]], zf + 0.05), _shade(st.rail, 0.8))
-            _fill(img, self.proj([[x0 + 0.55, 0.93], [x1 - 0.12, 0.93], [x1 - 0.12, 0.965],
-                                  [x0 + 0.55, 0.965]], zf + 0.05), _shade(st.rail, 0.85))
+            _fill(
+                img,
+                self.proj(
+                    [[x1 - 0.05, 0.0], [x1 + 0.02, 0.0], [x1 - 0.12, 1.15], [x1 - 0.19, 1.15]],
+                    zf + 0.05,
+                ),
+                _shade(st.rail, 0.8),
+            )
+            _fill(
+                img,
+                self.proj(
+                    [[x0 + 0.55, 0.93], [x1 - 0.12, 0.93], [x1 - 0.12, 0.965], [x0 + 0.55, 0.965]],
+                    zf + 0.05,
+                ),
+                _shade(st.rail, 0.85),
+            )
             # belt top surface, between its far and near edges
             far = self.proj([[x0, 0.0], [x1, 0.0]], zf)
             near = self.proj([[x1, 0.0], [x0, 0.0]], zn)
@@ -158,16 +173,35 @@ class Renderer:
             sp = 0.45
             off = (-self.p.speed_m_s * t_s) % sp
             for xm in np.arange(x0 + off, x1, sp):
-                q = np.vstack([self.proj([[xm, 0.0], [xm + 0.05, 0.0]], zf),
-                               self.proj([[xm + 0.05, 0.0], [xm, 0.0]], zn)])
+                q = np.vstack(
+                    [
+                        self.proj([[xm, 0.0], [xm + 0.05, 0.0]], zf),
+                        self.proj([[xm + 0.05, 0.0], [xm, 0.0]], zn),
+                    ]
+                )
                 _fill(img, q, st.belt_mark)
         else:
             # near side of the deck (in front of the feet' depth, below the belt)
-            side = np.vstack([self.proj([[x0 - 0.05, 0.0], [x1 + 0.1, 0.0]], zn),
-                              self.proj([[x1 + 0.1, -0.16], [x0 - 0.05, -0.16]], zn)])
+            side = np.vstack(
+                [
+                    self.proj([[x0 - 0.05, 0.0], [x1 + 0.1, 0.0]], zn),
+                    self.proj([[x1 + 0.1, -0.16], [x0 - 0.05, -0.16]], zn),
+                ]
+            )
             _fill(img, side, st.deck)
-            _fill(img, self.proj([[x0 - 0.05, -0.005], [x1 + 0.1, -0.005], [x1 + 0.1, -0.03],
-                                  [x0 - 0.05, -0.03]], zn), _shade(st.rail, 0.9))
+            _fill(
+                img,
+                self.proj(
+                    [
+                        [x0 - 0.05, -0.005],
+                        [x1 + 0.1, -0.005],
+                        [x1 + 0.1, -0.03],
+                        [x0 - 0.05, -0.03],
+                    ],
+                    zn,
+                ),
+                _shade(st.rail, 0.9),
+            )
 
     # ------------------------------------------------------------- body parts
     def _leg(self, img, P, s, z, shade):
@@ -178,18 +212,38 @@ class Renderer:
         _fill(img, self.proj(_limb(hip, knee, np.array(st.thigh_r) * k), z), skin, 0.8)
         # sock above the shoe
         sock_top = ankle + 0.14 * (knee - ankle)
-        _fill(img, self.proj(_limb(sock_top, ankle, np.array([0.036, 0.035, 0.036]) * k), z),
-              _shade(st.sock, shade))
+        _fill(
+            img,
+            self.proj(_limb(sock_top, ankle, np.array([0.036, 0.035, 0.036]) * k), z),
+            _shade(st.sock, shade),
+        )
         # shoe, in the foot frame (x heel->toe, y up, origin = heel bottom)
         lf = self.p.seg("foot")
         sole, toe = P[f"{s}_sole"], P[f"{s}_toe"]
         v = toe - sole
         ang = np.arctan2(v[1], v[0])
-        shoe = np.array([[-0.014, 0.004], [0.3 * lf, -0.004], [lf + 0.012, 0.002],
-                         [lf + 0.01, 0.03], [0.8 * lf, 0.052], [0.55 * lf, 0.075],
-                         [0.4 * lf, 0.1], [0.05 * lf, 0.105], [-0.022, 0.08]]) * [1, k]
-        soleband = np.array([[-0.012, 0.004], [0.3 * lf, -0.004], [lf + 0.012, 0.002],
-                             [lf + 0.01, 0.016], [-0.016, 0.018]]) * [1, k]
+        shoe = np.array(
+            [
+                [-0.014, 0.004],
+                [0.3 * lf, -0.004],
+                [lf + 0.012, 0.002],
+                [lf + 0.01, 0.03],
+                [0.8 * lf, 0.052],
+                [0.55 * lf, 0.075],
+                [0.4 * lf, 0.1],
+                [0.05 * lf, 0.105],
+                [-0.022, 0.08],
+            ]
+        ) * [1, k]
+        soleband = np.array(
+            [
+                [-0.012, 0.004],
+                [0.3 * lf, -0.004],
+                [lf + 0.012, 0.002],
+                [lf + 0.01, 0.016],
+                [-0.016, 0.018],
+            ]
+        ) * [1, k]
         w_shoe = sole + _rot(shoe, ang)
         _fill(img, self.proj(_chaikin(w_shoe, 1), z), _shade(st.shoe, shade), 0.6)
         _fill(img, self.proj(sole + _rot(soleband, ang), z), _shade(st.sole, shade))
@@ -204,19 +258,31 @@ class Renderer:
     def _arm(self, img, P, s, z, shade):
         st, k = self.style, self.k
         sho, elb, wri = P[f"{s}_shoulder"], P[f"{s}_elbow"], P[f"{s}_wrist"]
-        _fill(img, self.proj(_limb(elb, wri, np.array(st.forearm_r) * k), z),
-              _shade(st.skin, shade), 0.8)
-        _fill(img, self.proj(_limb(sho, elb, np.array(st.upper_arm_r) * k), z),
-              _shade(st.skin, shade), 0.8)
+        _fill(
+            img,
+            self.proj(_limb(elb, wri, np.array(st.forearm_r) * k), z),
+            _shade(st.skin, shade),
+            0.8,
+        )
+        _fill(
+            img,
+            self.proj(_limb(sho, elb, np.array(st.upper_arm_r) * k), z),
+            _shade(st.skin, shade),
+            0.8,
+        )
         sleeve_end = sho + 0.45 * (elb - sho)
-        _fill(img, self.proj(_limb(sho, sleeve_end, np.array([0.062, 0.055, 0.05]) * k), z),
-              _shade(st.shirt, shade))
+        _fill(
+            img,
+            self.proj(_limb(sho, sleeve_end, np.array([0.062, 0.055, 0.05]) * k), z),
+            _shade(st.shirt, shade),
+        )
         hand = P[f"{s}_wrist"] + 0.55 * (P[f"{s}_index"] - P[f"{s}_wrist"])
         _circle(img, self.proj(hand, z), self.rpx(0.04 * k, z), _shade(st.skin, shade * 0.97))
 
     def _trunk(self, img, P, lean_deg, tilt_deg, lordosis_m):
         st, k = self.style, self.k
-        hip, sho = P["right_hip"], P["right_shoulder"]
+        hip = 0.5 * (P["left_hip"] + P["right_hip"])
+        sho = 0.5 * (P["left_shoulder"] + P["right_shoulder"])
         up = sho - hip
         L = float(np.hypot(*up))
         u = up / L
@@ -229,19 +295,40 @@ class Renderer:
 
         # lumbar curve: the back sinks in around a ~ 0.2-0.35 by the lordosis depth
         back = [psis + _rot(np.array([-0.015, 0.012]) * k, tr)]
-        for a, off in ((0.22, -0.085), (0.36, -0.09), (0.52, -0.105), (0.68, -0.115),
-                       (0.84, -0.105), (0.97, -0.075)):
+        for a, off in (
+            (0.22, -0.085),
+            (0.36, -0.09),
+            (0.52, -0.105),
+            (0.68, -0.115),
+            (0.84, -0.105),
+            (0.97, -0.075),
+        ):
             bump = np.exp(-(((a - 0.28) / 0.12) ** 2))
             back.append(tpt(a, off + lordosis_m * bump / k))
         top = [tpt(1.04, -0.03), tpt(1.05, 0.03)]
-        front = [tpt(a, off) for a, off in ((0.95, 0.085), (0.78, 0.115), (0.6, 0.11),
-                                             (0.42, 0.095), (0.25, 0.1))]
+        front = [
+            tpt(a, off)
+            for a, off in ((0.95, 0.085), (0.78, 0.115), (0.6, 0.11), (0.42, 0.095), (0.25, 0.1))
+        ]
         front.append(asis + _rot(np.array([0.03, 0.0]) * k, tr))
         poly = _chaikin(np.array(back + top + front), 2)
         _fill(img, self.proj(poly, 0.0), st.shirt)
         # shorts body, rigid with the pelvis (pelvis frame: x fwd, y up, origin hip)
-        hc = np.array([[0.10, 0.11], [0.085, -0.02], [0.05, -0.12], [-0.04, -0.15],
-                       [-0.12, -0.12], [-0.16, -0.04], [-0.15, 0.05], [-0.12, 0.11]]) * k
+        hc = (
+            np.array(
+                [
+                    [0.10, 0.11],
+                    [0.085, -0.02],
+                    [0.05, -0.12],
+                    [-0.04, -0.15],
+                    [-0.12, -0.12],
+                    [-0.16, -0.04],
+                    [-0.15, 0.05],
+                    [-0.12, 0.11],
+                ]
+            )
+            * k
+        )
         rel_psis = _rot((psis - hip)[None], -tr)[0]
         rel_asis = _rot((asis - hip)[None], -tr)[0]
         hc[0] = rel_asis + np.array([0.035, 0.025]) * k
@@ -256,8 +343,11 @@ class Renderer:
         st, k = self.style, self.k
         head, neck = P["head"], P["neck"]
         hr = 0.062 * self.p.height_m
-        _fill(img, self.proj(_limb(neck, head, np.array([0.052, 0.05, 0.048]) * k), 0.0),
-              _shade(st.skin, 0.93))
+        _fill(
+            img,
+            self.proj(_limb(neck, head, np.array([0.052, 0.05, 0.048]) * k), 0.0),
+            _shade(st.skin, 0.93),
+        )
         c = self.proj(head, 0.0)
         r_px = self.rpx(hr, 0.0)
         hup = head - neck
@@ -268,32 +358,55 @@ class Renderer:
         skull = head + hr * (np.cos(ang)[:, None] * fwd * 0.95 + np.sin(ang)[:, None] * hup)
         jaw = head + hr * np.array([0.55 * fwd - 0.92 * hup, 0.9 * fwd - 0.55 * hup])
         _fill(img, self.proj(skull, 0.0), st.skin)
-        _fill(img, self.proj(np.vstack([head + 0.3 * hr * fwd, jaw, head - 0.2 * hr * fwd]),
-                             0.0), st.skin)
+        _fill(
+            img,
+            self.proj(np.vstack([head + 0.3 * hr * fwd, jaw, head - 0.2 * hr * fwd]), 0.0),
+            st.skin,
+        )
         # hair: back and top of the skull
         a2 = np.linspace(np.radians(65), np.radians(215), 24)
         hair = head + hr * 1.04 * (np.cos(a2)[:, None] * fwd + np.sin(a2)[:, None] * hup)
-        hair = np.vstack([hair, head + hr * (-0.55 * fwd + 0.05 * hup),
-                          head + hr * (0.1 * fwd + 0.55 * hup)])
+        hair = np.vstack(
+            [hair, head + hr * (-0.55 * fwd + 0.05 * hup), head + hr * (0.1 * fwd + 0.55 * hup)]
+        )
         _fill(img, self.proj(hair, 0.0), st.hair)
         ns = self.run.near_side
         # nose: a small triangle proud of the face
-        nose = np.array([head + hr * (0.88 * fwd + 0.05 * hup), P["nose"],
-                         head + hr * (0.86 * fwd - 0.25 * hup)])
+        nose = np.array(
+            [
+                head + hr * (0.88 * fwd + 0.05 * hup),
+                P["nose"],
+                head + hr * (0.86 * fwd - 0.25 * hup),
+            ]
+        )
         _fill(img, self.proj(nose, 0.0), _shade(st.skin, 0.95))
         # ear, eye, mouth (near side)
         zn = self.run.depth_m[f"{ns}_ear"]
         _circle(img, self.proj(P[f"{ns}_ear"], zn), 0.2 * r_px, _shade(st.skin, 0.8))
         ze = self.run.depth_m[f"{ns}_eye"]
         _circle(img, self.proj(P[f"{ns}_eye"], ze), max(1.2, 0.09 * r_px), (245, 245, 245))
-        _circle(img, self.proj(P[f"{ns}_eye"] + 0.03 * hr * fwd, ze), max(0.8, 0.055 * r_px),
-                (30, 25, 25))
+        _circle(
+            img,
+            self.proj(P[f"{ns}_eye"] + 0.03 * hr * fwd, ze),
+            max(0.8, 0.055 * r_px),
+            (30, 25, 25),
+        )
         m = P[f"{ns}_mouth"]
-        _fill(img, self.proj(np.array([m - 0.12 * hr * fwd + 0.02 * hr * hup,
-                                       m + 0.12 * hr * fwd + 0.02 * hr * hup,
-                                       m + 0.12 * hr * fwd - 0.03 * hr * hup,
-                                       m - 0.12 * hr * fwd - 0.03 * hr * hup]), 0.0),
-              (150, 80, 75))
+        _fill(
+            img,
+            self.proj(
+                np.array(
+                    [
+                        m - 0.12 * hr * fwd + 0.02 * hr * hup,
+                        m + 0.12 * hr * fwd + 0.02 * hr * hup,
+                        m + 0.12 * hr * fwd - 0.03 * hr * hup,
+                        m - 0.12 * hr * fwd - 0.03 * hr * hup,
+                    ]
+                ),
+                0.0,
+            ),
+            (150, 80, 75),
+        )
         del c
 
     # ------------------------------------------------------------- a whole frame
@@ -307,7 +420,7 @@ class Renderer:
         self._arm(img, P, far, d[f"{far}_elbow"], sh)
         self._leg(img, P, far, d[f"{far}_knee"], sh)
         self._shorts_leg(img, P, far, d[f"{far}_knee"], sh)
-        self._trunk(img, P, lean, tilt, self.run.cycle.lordosis_m)
+        self._trunk(img, P, lean, tilt, self.run.lordosis_m)
         self._head(img, P)
         self._leg(img, P, near, d[f"{near}_knee"], 1.0)
         self._shorts_leg(img, P, near, d[f"{near}_knee"], 1.0)
@@ -326,8 +439,7 @@ class Renderer:
         subs = []
         for o in offs if nsub > 1 else [0.0]:
             t = run.time_s[idx] + o
-            phase = p.phase_offset + t / p.stride_time_s
-            pts, _, sig = body_points(p, run.cycle, phase)
+            pts, sig = run.sample(t)
             subs.append((t, pts, sig))
         for j in range(len(idx)):
             acc = None
@@ -341,8 +453,14 @@ class Renderer:
             yield np.clip(img + 0.5 if len(subs) > 1 else img, 0, 255).astype(np.uint8)
 
 
-def render(run: SyntheticRun, path, *, write_truth: bool = True,
-           style: Optional[Style] = None, progress: bool = False) -> Path:
+def render(
+    run: SyntheticRun,
+    path,
+    *,
+    write_truth: bool = True,
+    style: Optional[Style] = None,
+    progress: bool = False,
+) -> Path:
     """Write ``run`` as H.264 MP4 (``gaitlens.video.VideoWriter``) plus truth files.
 
     Truth: ``<stem>.truth.json`` and ``<stem>.truth.csv.gz`` next to the video.
@@ -359,8 +477,7 @@ def render(run: SyntheticRun, path, *, write_truth: bool = True,
         from tqdm import tqdm
 
         it = tqdm(it, total=run.n_frames, desc=path.name, unit="frame")
-    with VideoWriter(path, w, h, fps=run.params.fps, crf=run.params.crf,
-                     preset="medium") as vw:
+    with VideoWriter(path, w, h, fps=run.params.fps, crf=run.params.crf, preset="medium") as vw:
         for i, img in enumerate(it):
             vw.write(img, run.time_s[i])
     if write_truth:

@@ -83,6 +83,16 @@ class SyntheticRun:
     def near_side(self) -> str:
         return near_side(self.params.facing)
 
+    @property
+    def lordosis_m(self) -> float:
+        return self.cycle.lordosis_m
+
+    def sample(self, time_s: np.ndarray):
+        """Body points and signals at arbitrary times (for motion-blur sub-frames)."""
+        p = self.params
+        pts, _, sig = body_points(p, self.cycle, p.phase_offset + time_s / p.stride_time_s)
+        return pts, sig
+
     def points_px(self) -> dict:
         return {k: self.camera.project(v, self.depth_m[k]) for k, v in self.points_m.items()}
 
@@ -95,8 +105,9 @@ class SyntheticRun:
 
         return per_frame_table(self)
 
-    def to_pose_track(self, noise_px: float = 0.0, seed: Optional[int] = None,
-                      far_visibility: float = 0.6):
+    def to_pose_track(
+        self, noise_px: float = 0.0, seed: Optional[int] = None, far_visibility: float = 0.6
+    ):
         """BlazePose-ordered landmarks straight from the truth (no rendering, no model).
 
         ``noise_px`` adds white Gaussian noise (pixels, seeded) to every landmark; the
@@ -106,11 +117,24 @@ class SyntheticRun:
         from ..track import PoseTrack
 
         px = self.points_px()
-        name_map = {"nose": "nose", "left_foot_index": "left_toe",
-                    "right_foot_index": "right_toe"}
+        name_map = {"nose": "nose", "left_foot_index": "left_toe", "right_foot_index": "right_toe"}
         for s in SIDES:
-            for q in ("eye_inner", "eye", "eye_outer", "ear", "shoulder", "elbow", "wrist",
-                      "pinky", "index", "thumb", "hip", "knee", "ankle", "heel"):
+            for q in (
+                "eye_inner",
+                "eye",
+                "eye_outer",
+                "ear",
+                "shoulder",
+                "elbow",
+                "wrist",
+                "pinky",
+                "index",
+                "thumb",
+                "hip",
+                "knee",
+                "ankle",
+                "heel",
+            ):
                 name_map[f"{s}_{q}"] = f"{s}_{q}"
             name_map[f"mouth_{s}"] = f"{s}_mouth"
         n = self.n_frames
@@ -125,9 +149,17 @@ class SyntheticRun:
                 vis[:, j] = far_visibility
         w, h = self.params.image_size_px
         return PoseTrack(
-            time_s=self.time_s.copy(), xy_px=xy, visibility=vis, frame_size_px=(w, h),
-            video={"path": "", "width_px": w, "height_px": h,
-                   "nominal_fps": self.params.fps, "synthetic": True},
+            time_s=self.time_s.copy(),
+            xy_px=xy,
+            visibility=vis,
+            frame_size_px=(w, h),
+            video={
+                "path": "",
+                "width_px": w,
+                "height_px": h,
+                "nominal_fps": self.params.fps,
+                "synthetic": True,
+            },
             backend={"name": "synthetic-truth", "noise_px": noise_px},
         )
 
@@ -145,15 +177,15 @@ def _periodic(cyc_phase, values, phase):
 
 def body_points(p: RunnerParams, cyc: Cycle, phase: np.ndarray):
     """All body points (analysis frame, metres) and signals at the given right-leg phases."""
-    n = len(phase)
     H = p.height_m
-    hip = np.stack([_periodic(cyc.phase, cyc.hip_x_m, phase),
-                    _periodic(cyc.phase, cyc.hip_y_m, phase)], axis=1)
+    hip = np.stack(
+        [_periodic(cyc.phase, cyc.hip_x_m, phase), _periodic(cyc.phase, cyc.hip_y_m, phase)], axis=1
+    )
     lean = _periodic(cyc.phase, cyc.trunk_lean_deg, phase)
     tilt = _periodic(cyc.phase, cyc.pelvic_tilt_deg, phase)
     pts, depth, sig = {}, {}, {}
     near = near_side(p.facing)
-    hw, sw_, aw = 0.09 * H / 1.75, 0.17 * H / 1.75, 0.20 * H / 1.75
+    hw = 0.09 * H / 1.75
     thighs = {}
     for s in SIDES:
         ph = phase if s == "right" else phase - 0.5
@@ -182,11 +214,38 @@ def body_points(p: RunnerParams, cyc: Cycle, phase: np.ndarray):
         sig[f"{s}_hip_flexion_pelvis_deg"] = th + tilt - p.standing_pelvic_tilt_deg
         sig[f"{s}_foot_pitch_deg"] = fp
         sig[f"{s}_contact"] = (np.mod(ph, 1.0) < cyc.duty).astype(int)
+    mean_th = float(np.mean(cyc.thigh_deg))
+    upper_body_points(p, hip, lean, thighs, mean_th, near, pts, depth, sig)
+    pelvis_points(p, hip, tilt, near, pts, depth)
+    sig["trunk_lean_deg"] = lean
+    sig["pelvic_tilt_deg"] = tilt
+    sig["pelvis_x_m"] = hip[:, 0]
+    sig["pelvis_y_m"] = hip[:, 1]
+    return pts, depth, sig
+
+
+def upper_body_points(
+    p: RunnerParams,
+    hip,
+    lean,
+    thighs: dict,
+    mean_th: float,
+    near: str,
+    pts: dict,
+    depth: dict,
+    sig: dict,
+) -> None:
+    """Trunk, shoulders, arms (swinging opposite the legs), neck, head and face points.
+
+    ``hip`` is the hip-centre midpoint (n, 2), ``lean`` the trunk lean (deg), ``thighs``
+    the thigh angles per side (deg). Fills ``pts``, ``depth`` and ``sig`` in place.
+    """
+    H = p.height_m
+    sw_, aw = 0.17 * H / 1.75, 0.20 * H / 1.75
     # trunk, shoulders, arms
     lr = np.radians(lean)
     up = np.stack([np.sin(lr), np.cos(lr)], axis=1)
     sho = hip + p.seg("trunk") * up
-    mean_th = float(np.mean(cyc.thigh_deg))
     for s in SIDES:
         other = "left" if s == "right" else "right"
         sgn = -1.0 if s == near else 1.0
@@ -234,6 +293,13 @@ def body_points(p: RunnerParams, cyc: Cycle, phase: np.ndarray):
         depth[f"{s}_eye_outer"] = sgn * 0.045 * H / 1.75
         depth[f"{s}_ear"] = sgn * 0.075 * H / 1.75
         depth[f"{s}_mouth"] = sgn * 0.022 * H / 1.75
+
+
+def pelvis_points(p: RunnerParams, hip, tilt, near: str, pts: dict, depth: dict) -> None:
+    """ASIS and PSIS (sagittal midpoints) rigid with the pelvis at the given tilt (deg)."""
+    n = len(hip)
+    H = p.height_m
+    hw = 0.09 * H / 1.75
     # pelvis landmarks, rigid with the pelvis: ASIS-PSIS line horizontal at tilt 0
     pw = PW_FRAC * H
     asis0 = np.array([0.19 * pw, 0.30 * pw])
@@ -241,13 +307,8 @@ def body_points(p: RunnerParams, cyc: Cycle, phase: np.ndarray):
     tr = -np.radians(tilt)  # anterior tilt rotates the front of the pelvis down
     pts["asis"] = hip + _rot(np.broadcast_to(asis0, (n, 2)), tr)
     pts["psis"] = hip + _rot(np.broadcast_to(psis0, (n, 2)), tr)
-    depth["asis"] = -0.8 * hw if near == "left" else -0.8 * hw
+    depth["asis"] = -0.8 * hw
     depth["psis"] = -0.35 * hw
-    sig["trunk_lean_deg"] = lean
-    sig["pelvic_tilt_deg"] = tilt
-    sig["pelvis_x_m"] = hip[:, 0]
-    sig["pelvis_y_m"] = hip[:, 1]
-    return pts, depth, sig
 
 
 def simulate(params: Optional[RunnerParams] = None, **overrides) -> SyntheticRun:
@@ -264,11 +325,9 @@ def simulate(params: Optional[RunnerParams] = None, **overrides) -> SyntheticRun
     t = np.arange(n) / p.fps
     phase = p.phase_offset + t / p.stride_time_s
     pts, depth, sig = body_points(p, cyc, phase)
-    signals = pd.DataFrame({"frame": np.arange(n), "time_s": t, "phase_right": phase % 1.0,
-                            **sig})
+    signals = pd.DataFrame({"frame": np.arange(n), "time_s": t, "phase_right": phase % 1.0, **sig})
     cam = make_camera(p, x_m=float(np.mean(cyc.hip_x_m)) + 0.02 * p.height_m)
-    run = SyntheticRun(p, cyc, cam, t, phase, pts, depth, signals, pd.DataFrame(),
-                       pd.DataFrame())
+    run = SyntheticRun(p, cyc, cam, t, phase, pts, depth, signals, pd.DataFrame(), pd.DataFrame())
     run.events = events_table(run)
     run.strides = stride_table(run)
     return run

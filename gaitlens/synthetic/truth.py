@@ -89,7 +89,7 @@ def _cycle_metrics(run, side: str = "right") -> dict:
     i_hf = int(np.argmax(np.where(sw, hf, -np.inf)))
     exc = (hipx[0] - hipx[i_hf]) / L
     hip_pel = th + tilt - p.standing_pelvic_tilt_deg
-    stretch = (HAMSTRING_R_HIP_M * np.radians(hip_pel) - HAMSTRING_R_KNEE_M * np.radians(kn))
+    stretch = HAMSTRING_R_HIP_M * np.radians(hip_pel) - HAMSTRING_R_KNEE_M * np.radians(kn)
     stretch_pct = 100 * stretch / p.seg("thigh")
     i_hs = int(np.argmax(stretch_pct))
     return {
@@ -170,9 +170,14 @@ def truth_dict(run) -> dict:
         "near_side": run.near_side,
         "leg_length_m": run.leg_length_m,
         "leg_length_px": run.leg_length_px(),
-        "camera": {"focal_px": c.focal_px, "distance_m": c.distance_m,
-                   "height_m": c.height_m, "x_m": c.x_m, "facing": c.facing,
-                   "px_per_m_body_plane": c.px_per_m(0.0)},
+        "camera": {
+            "focal_px": c.focal_px,
+            "distance_m": c.distance_m,
+            "height_m": c.height_m,
+            "x_m": c.x_m,
+            "facing": c.facing,
+            "px_per_m_body_plane": c.px_per_m(0.0),
+        },
         "depth_m": run.depth_m,
         "conventions": (
             "analysis frame: x direction of travel, y up, metres, treadmill frame, belt at "
@@ -183,6 +188,7 @@ def truth_dict(run) -> dict:
             "below the forward horizontal, + anterior; foot angle = heel->toe from "
             "vertical-down (90 = flat). toe = BlazePose foot_index."
         ),
+        "source": getattr(run, "source", {"model": "gaitlens.synthetic.model"}),
         "events": run.events.to_dict(orient="records"),
         "strides": run.strides.to_dict(orient="records"),
     }
