@@ -112,20 +112,20 @@ class SwapRepair:
     (state 0) or exchanged (state 1). The path minimises, in leg lengths, the summed
     constant-velocity prediction error of the leg points (second-order: the cost of
     frame t depends on the states of t-2, t-1, t) plus ``switch_cost_legs`` per change
-    and ``swap_prior_legs`` per swapped frame (which fixes the global labelling and makes
-    the path prefer the labels as given when the legs overlap). Hip/knee and the foot
-    points (ankle, heel, toe) are repaired as two groups, since BlazePose sometimes swaps
-    only the feet. Continuity-based label correction as in multi-object tracking
-    (Viterbi 1967; cf. the "bone-swap" fix of Pose2Sim, Pagnon et al. 2022, which uses
-    a simpler frame-to-frame rule).
+    and ``swap_prior_legs_per_s`` per second of swapped frames (which fixes the global
+    labelling and makes the path prefer the labels as given when the legs overlap).
+    Hip/knee and the foot points (ankle, heel, toe) are repaired as two groups, since
+    BlazePose sometimes swaps only the feet. Continuity-based label correction as in
+    multi-object tracking (Viterbi 1967); Pose2Sim (Pagnon et al. 2022) uses a simpler
+    frame-to-frame rule.
     """
 
     groups: tuple = (("hip", "knee"), ("ankle", "heel", "foot_index"))
     # tuned on Fukuchi tracks with injected swaps + the real clip (docs/events.md)
     switch_cost_legs: float = 0.3
-    swap_prior_legs: float = 0.03
+    swap_prior_legs_per_s: float = 0.9
 
-    def states(self, pts: dict, leg_px: float, points: tuple) -> np.ndarray:
+    def states(self, pts: dict, leg_px: float, points: tuple, fs: float = 30.0) -> np.ndarray:
         a = np.stack([pts[f"left_{p}"] for p in points], axis=1) / leg_px  # (n, m, 2)
         b = np.stack([pts[f"right_{p}"] for p in points], axis=1) / leg_px
         n = len(a)
@@ -139,7 +139,7 @@ class SwapRepair:
         err = np.where(np.isfinite(err), np.minimum(err, 1.0), 0.0)  # robust cap at 1 leg
         cost = np.transpose(err.sum(axis=-1), (3, 0, 1, 2))  # (n-2, i, j, k)
         sw = self.switch_cost_legs
-        prior = np.array([0.0, self.swap_prior_legs])
+        prior = np.array([0.0, self.swap_prior_legs_per_s / fs])
         # DP over pair states (j, k) = (state t-1, state t)
         acc = prior[None, :] + prior[:, None] + sw * (np.arange(2)[:, None] != np.arange(2))
         back = np.zeros((n - 2, 2, 2), dtype=int)
@@ -156,11 +156,11 @@ class SwapRepair:
             path[t] = i
         return path.astype(bool)
 
-    def repair(self, pts: dict, vis: dict, leg_px: float) -> np.ndarray:
+    def repair(self, pts: dict, vis: dict, leg_px: float, fs: float = 30.0) -> np.ndarray:
         """Swap labels in place; returns the per-frame boolean of repaired frames."""
         any_swapped = np.zeros(len(next(iter(pts.values()))), dtype=bool)
         for group in self.groups:
-            s = self.states(pts, leg_px, group)
+            s = self.states(pts, leg_px, group, fs)
             if not s.any():
                 continue
             any_swapped |= s
@@ -455,7 +455,7 @@ def clean(track: PoseTrack, config=None) -> CleanTrack:
         pts[name] = b
 
     # swap repair before anything that trusts the labels
-    swapped = cfg.swap.repair(pts, vis, leg_img)
+    swapped = cfg.swap.repair(pts, vis, leg_img, fs)
 
     # near side: the leg the model sees better
     leg_vis = {
