@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,7 +206,9 @@ def run_clip(
     fn = analyze_fn or _default_analyze
     out = Path(job.outdir)
     try:
-        analysis = fn(job.video, config, outdir=out, progress=False, reuse_pose=reuse_pose)
+        with warnings.catch_warnings():  # numerical warnings of many workers are noise here
+            warnings.simplefilter("ignore", RuntimeWarning)
+            analysis = fn(job.video, config, outdir=out, progress=False, reuse_pose=reuse_pose)
         data = analysis.to_dict() if hasattr(analysis, "to_dict") else _read_json(out)
         if data is None:
             raise RuntimeError("the analysis returned nothing and wrote no analysis.json")

@@ -15,11 +15,17 @@ TIMEOUT_S = 240  # per cell
 
 @pytest.fixture(scope="module")
 def sample_dir(tmp_path_factory):
-    synthetic = pytest.importorskip("gaitlens.synthetic")
+    pytest.importorskip("gaitlens.synthetic")
+    from dataclasses import replace
+
+    from gaitlens.synthetic import render, simulate
+    from gaitlens.synthetic.samples import sample_params
+
     d = tmp_path_factory.mktemp("nb_samples")
-    for name, knobs in (("normal", {}), ("pelvis_lag", {"pelvis_lag": 1.0})):
-        run = synthetic.simulate(duration_s=4.0, fps=30.0, image_size_px=(270, 360), **knobs)
-        synthetic.render(run, d / f"{name}.mp4", write_truth=False)
+    short = dict(duration_s=5.0, fps=30.0, image_size_px=(360, 480), motion_blur_subframes=1)
+    for name in ("normal", "pelvis_lag"):
+        run = simulate(replace(sample_params(name), **short))
+        render(run, d / f"{name}.mp4", write_truth=False)
     return d
 
 
