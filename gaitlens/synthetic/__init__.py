@@ -13,8 +13,8 @@ from .run import SyntheticRun, simulate
 
 
 def render(run, path, **kwargs):
-    """Write ``run`` as an H.264 MP4 plus its truth files; see ``render.render``."""
-    from .render import render as _render
+    """Write ``run`` as an H.264 MP4 plus its truth files; see ``renderer.render``."""
+    from .renderer import render as _render
 
     return _render(run, path, **kwargs)
 

@@ -62,7 +62,7 @@ def sample_params(name: str, fast: bool = False) -> RunnerParams:
 
 def make_samples(outdir, fast: bool = False, names=None, progress: bool = False) -> list:
     """Render the sample clips with their truth files and README; returns the paths."""
-    from .render import render
+    from .renderer import render
     from .run import simulate
 
     outdir = Path(outdir)
