@@ -89,9 +89,12 @@ class HamstringModel:
     - thigh length 0.4044 m (knee_r in the femur frame), shank 0.400 m (ankle_r).
 
     Length changes with hip flexion (pelvis-referenced) and knee extension. The moment
-    arms that follow from this geometry (``moment_arms_m``) are 4.5-6 cm at the hip and
-    2.5-4 cm at the knee over the running range, within the hip 5-7 cm / knee 2-4 cm of
-    BIOMECHANICS.md section 4 and Thelen et al. (2005, Med Sci Sports Exerc 37:108-114).
+    arms that follow from this geometry (``moment_arms_m``): hip 2.7 cm at 20 deg
+    extension, 4.5 cm at 0 deg, 5.6-5.9 cm at 20-40 deg flexion; knee 3.2 cm at 0 deg,
+    4.7-5.2 cm at 30-60 deg and 4.2 cm at 90 deg flexion (hip 30 deg), i.e. about the hip 5-7 cm / knee 2-4 cm of
+    BIOMECHANICS.md section 4 over the late-swing range (hip flexed, knee extending)
+    where the stretch peaks (Thelen et al. 2005, Med Sci Sports Exerc 37:108-114), and
+    smaller at the hip in extension.
     No wrapping surface is modelled (the paths of Arnold et al. wrap over the condyles
     only in deep knee flexion). Lengths scale with the runner; the stretch in % of the
     standing length does not depend on the scale.
@@ -405,6 +408,7 @@ def compute(clean, events, config=None) -> pd.DataFrame:
         belt_speed_m_s=scale.belt_speed_m_s,
         pelvic_tilt_method=tilt.method,
         pelvic_tilt_notes=list(tilt.notes),
+        pelvic_tilt_dynamic=bool(tilt.dynamic),
         hamstring_hip_reference="pelvis" if use_pelvis_ref else "trunk",
         standing_pelvic_tilt_deg=standing,
     )

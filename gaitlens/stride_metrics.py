@@ -13,7 +13,9 @@ neighbours (sub-frame timing matters at 30 fps, 33 ms per frame). Definitions:
 - ``knee_flexion_swing_peak_deg``, ``hip_flexion_swing_peak_deg``: maxima in swing
   (TO -> next IC).
 - ``hip_extension_to_deg``: minus the thigh angle at TO (thigh behind vertical = +).
-- ``pelvic_tilt_rom_deg``: 5-95 % range of the estimated tilt within the stride.
+- ``pelvic_tilt_rom_deg``: 5-95 % range of the estimated tilt within the stride; NaN
+  when the tilt estimator does not measure within-stride motion
+  (``frames.attrs["pelvic_tilt_dynamic"]`` False, see gaitlens.pelvis).
 - ``pelvis_lag_ms`` / ``_pct``: time of the pelvis's peak forward velocity minus time of
   the swing thigh's peak forward angular velocity, both within the swing of the
   stride's leg (TO -> next IC); % of stride time. + = pelvis later. P's velocity has
@@ -56,8 +58,13 @@ def value_at(t: np.ndarray, y: np.ndarray, tq: float) -> float:
     return float(np.interp(tq, tt, yy))
 
 
-def peak_in(t: np.ndarray, y: np.ndarray, a: float, b: float, mode: str = "max"):
-    """(time, value) of the max (or min) of ``y`` within [a, b], parabola-refined."""
+def peak_in(t: np.ndarray, y: np.ndarray, a: float, b: float, mode: str = "max",
+            interior: bool = False):  # fmt: skip
+    """(time, value) of the max (or min) of ``y`` within [a, b], parabola-refined.
+
+    ``interior``: only a true local peak inside the window counts (a maximum at the
+    window edge is a slope cut by the window, not a peak); NaN when there is none.
+    """
     t = np.asarray(t, float)
     y = np.asarray(y, float)
     i0, i1 = np.searchsorted(t, a, side="left"), np.searchsorted(t, b, side="right")
@@ -65,7 +72,15 @@ def peak_in(t: np.ndarray, y: np.ndarray, a: float, b: float, mode: str = "max")
     if i1 - i0 < 1 or not np.isfinite(seg).any():
         return float("nan"), float("nan")
     s = seg if mode == "max" else -seg
-    k = int(np.nanargmax(s))
+    if interior:
+        s2 = np.where(np.isfinite(s), s, -np.inf)
+        local = np.zeros(len(s), dtype=bool)
+        local[1:-1] = (s2[1:-1] >= s2[:-2]) & (s2[1:-1] >= s2[2:]) & np.isfinite(s[1:-1])
+        if not local.any():
+            return float("nan"), float("nan")
+        k = int(np.nanargmax(np.where(local, s, np.nan)))
+    else:
+        k = int(np.nanargmax(s))
     i = i0 + k
     tp, vp = t[i], y[i]
     if 0 < k < len(seg) - 1 and np.isfinite(seg[k - 1]) and np.isfinite(seg[k + 1]):
@@ -107,6 +122,8 @@ def measure(valid_strides: pd.DataFrame, frames: pd.DataFrame, events=None, clea
     col = {c: frames[c].to_numpy(float) for c in frames.columns if c != "frame"}
     legs = frames.attrs.get("leg_length_px") or (leg_length_px(clean) if clean else np.nan)
     p_abs = pelvis_point(clean)[0] if clean is not None else None
+    # the within-stride tilt range is only reported where the estimator measures motion
+    tilt_dynamic = bool(frames.attrs.get("pelvic_tilt_dynamic", True))
     rows = []
     for r in table.itertuples(index=False):  # strides, not frames
         side, ic, to, nic = r.side, float(r.ic_s), float(r.to_s), float(r.next_ic_s)
@@ -133,11 +150,11 @@ def measure(valid_strides: pd.DataFrame, frames: pd.DataFrame, events=None, clea
         m["trunk_lean_mean_deg"] = _mean(_window(t, col["trunk_lean_deg"], ic, nic))
         tilt = _window(t, col["pelvic_tilt_est_deg"], ic, nic)
         m["pelvic_tilt_mean_deg"] = _mean(tilt)
-        m["pelvic_tilt_rom_deg"] = _pct_range(tilt)
-        t_th, _ = peak_in(t, g("thigh_angular_velocity_deg_per_s"), to, nic)
-        t_pv, _ = peak_in(
-            t, col["pelvis_vx_legs_per_s"], _pelvis_window_start(events, side, to, nic), nic
-        )
+        m["pelvic_tilt_rom_deg"] = _pct_range(tilt) if tilt_dynamic else float("nan")
+        t_th, _ = peak_in(t, g("thigh_angular_velocity_deg_per_s"), to, nic, interior=True)
+        w0 = _pelvis_window_start(events, side, to, nic)
+        t_pv, _ = peak_in(t, col["pelvis_vx_legs_per_s"], w0, nic, interior=True)
+
         lag = t_pv - t_th
         m["pelvis_lag_ms"] = 1000.0 * lag
         m["pelvis_lag_pct"] = 100.0 * lag / st

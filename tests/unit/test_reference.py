@@ -1,0 +1,70 @@
+"""Reference bands and normative curves stored in the package."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gaitlens import reference, schema
+
+FAULT_RULES = Path(reference.__file__).parent / "data" / "fault_rules.json"
+
+
+def test_bands_table_shape_and_sanity():
+    b = reference.load_bands()
+    assert list(b.columns) == list(reference.BAND_COLUMNS)
+    assert b.index.name == "metric"
+    for m, r in b.iterrows():
+        assert r["low"] < r["high"], m
+        assert r["source"] and r["derivation"], m
+    for m in ("pelvis_lag_ms", "pelvis_late_swing_excursion_legs", "pelvic_tilt_mean_deg",
+              "hip_flexion_ic_deg", "knee_flexion_ic_deg", "hip_extension_to_deg"):  # fmt: skip
+        assert m in b.index
+        assert b.loc[m, "n"] > 0 and b.loc[m, "sd"] > 0
+
+
+def test_every_metric_used_by_fault_rules_has_a_band():
+    if not FAULT_RULES.is_file():
+        pytest.skip("fault rules not present")
+    text = FAULT_RULES.read_text()
+    used = {m for m in schema.STRIDE_METRIC_COLUMNS if f'"{m}"' in text}
+    missing = used - set(reference.load_bands().index)
+    assert not missing
+
+
+def test_overrides_replace_limits_and_say_so():
+    b = reference.load_bands({"pelvis_lag_ms": {"high": 60}, "new_metric": {"low": 1, "high": 2}})
+    assert b.loc["pelvis_lag_ms", "high"] == 60
+    assert "override" in b.loc["pelvis_lag_ms", "source"]
+    assert b.loc["new_metric", "low"] == 1
+    with pytest.raises(ValueError):
+        reference.load_bands({"pelvis_lag_ms": {"hi": 60}})
+
+
+def test_normative_curves_signs():
+    c = reference.normative_curves()
+    assert set(c.columns) == {"pct_cycle", "joint", "mean_deg", "sd_deg"}
+    assert set(c["joint"]) == set(reference.JOINTS)
+    get = lambda j: c[c.joint == j].set_index("pct_cycle")["mean_deg"]  # noqa: E731
+    hip, knee, ankle = get("hip_flexion"), get("knee_flexion"), get("ankle")
+    assert len(hip) == 101
+    assert hip[0] > 15  # hip flexed at IC (source hip Z is negative there)
+    assert hip.min() < 0  # extension around toe-off
+    assert 0 < knee[0] < 30 and knee.max() > 70  # knee flexed at IC, big peak in swing
+    assert ankle[15:30].max() > 10  # dorsiflexion peak in midstance is positive
+    assert (c["sd_deg"] > 0).all()
+
+
+def test_constants_for_the_tilt_estimator():
+    k = reference.load_constants()
+    for name in ("standing_pelvic_tilt_deg", "running_pelvic_tilt_deg",
+                 "running_minus_standing_tilt_deg", "contour_tilt_gain"):  # fmt: skip
+        assert np.isfinite(k[name]["value"]) and k[name]["derivation"]
+
+
+def test_band_file_records_sources_and_licence():
+    info = reference.band_info()
+    assert "CC BY 4.0" in json.dumps(info)
