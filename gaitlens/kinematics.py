@@ -91,7 +91,8 @@ class HamstringModel:
     Length changes with hip flexion (pelvis-referenced) and knee extension. The moment
     arms that follow from this geometry (``moment_arms_m``): hip 2.7 cm at 20 deg
     extension, 4.5 cm at 0 deg, 5.6-5.9 cm at 20-40 deg flexion; knee 3.2 cm at 0 deg,
-    4.7-5.2 cm at 30-60 deg and 4.2 cm at 90 deg flexion (hip 30 deg), i.e. about the hip 5-7 cm / knee 2-4 cm of
+    4.7-5.2 cm at 30-60 deg and 4.2 cm at 90 deg flexion (hip 30 deg), i.e. about the
+    hip 5-7 cm / knee 2-4 cm of
     BIOMECHANICS.md section 4 over the late-swing range (hip flexed, knee extending)
     where the stretch peaks (Thelen et al. 2005, Med Sci Sports Exerc 37:108-114), and
     smaller at the hip in extension.

@@ -11,7 +11,7 @@ read from hip keypoints. This module never uses the hip-to-hip line. It uses:
    forward) is fitted per frame on the back edge between ``CONTOUR_LEVELS``; the clip
    median of ``theta`` maps linearly to the clip's tilt (gain and intercept stored in
    ``gaitlens/data/reference_bands.json``, fitted on synthetic renders: leave-one-out
-   error 1.05 deg). The frame-to-frame motion of the contour did NOT follow the true
+   error 1.09 deg). The frame-to-frame motion of the contour did NOT follow the true
    within-stride tilt on renders (arms and thighs cross the contour), so the estimate
    is one value per clip and the within-stride range is reported as not measured.
 2. **posture relations / population prior**: the mean running tilt of healthy runners
@@ -230,11 +230,11 @@ def estimate_tilt(clean, config=None) -> PelvicTilt:
             f">= {conc_ref:.3f} with fitted clothing): loose clothing likely hides the pelvis;"
             " the tilt estimate leans on the healthy-runner prior. Film in tight clothing."
         )
-    # a silhouette level far outside healthy running (> 4 SD) is not the pelvis: the
-    # weight falls from 1 at 2 SD to 0 at 4 SD
+    # a silhouette level far outside healthy running (> 5 SD) is not the pelvis: the
+    # weight falls from 1 at 3 SD to 0 at 5 SD
     band = c["running_pelvic_tilt_deg"]
     z = abs(level_contour - float(band["value"])) / max(float(band["sd"]), 1.0)
-    f_plaus = float(np.clip(2.0 - 0.5 * z, 0.0, 1.0))
+    f_plaus = float(np.clip(2.5 - 0.5 * z, 0.0, 1.0))
     w = float(np.clip(f_cloth * f_noise * valid.mean() * f_plaus, 0.0, 1.0))
     if calibrated:
         tilt_level = level

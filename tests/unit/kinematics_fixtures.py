@@ -73,8 +73,10 @@ def make_track(
                      ("foot_index", toe)):  # fmt: skip
             pts[f"{side}_{q}"] = v
             vis[f"{side}_{q}"] = np.full(len(t), 0.95 if side == "right" else 0.6)
-        truth.update({f"{side}_thigh_angle_deg": thigh, f"{side}_shank_angle_deg": shank,
-                      f"{side}_knee_flexion_deg": knee, f"{side}_foot_angle_deg": foot})  # fmt: skip
+        truth[f"{side}_thigh_angle_deg"] = thigh
+        truth[f"{side}_shank_angle_deg"] = shank
+        truth[f"{side}_knee_flexion_deg"] = knee
+        truth[f"{side}_foot_angle_deg"] = foot
     lean = np.radians(lean_deg)
     sh = hip + trunk_len * np.array([np.sin(lean), np.cos(lean)])
     pts["left_shoulder"] = sh.copy()
@@ -105,7 +107,6 @@ def add_silhouette(clean, tilt_deg, offset_deg=0.0, concavity=0.05, noise_px=0.0
     lumbar concavity of depth ``concavity`` x trunk length above it."""
     from gaitlens.kinematics import midpoint, trunk_lean_deg
 
-    t = clean.time_s
     hip = midpoint(clean.points["left_hip"], clean.points["right_hip"])
     sho = midpoint(clean.points["left_shoulder"], clean.points["right_shoulder"])
     L = np.linalg.norm(sho - hip, axis=1)
