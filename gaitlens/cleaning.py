@@ -124,10 +124,24 @@ class SwapRepair:
     # tuned on Fukuchi tracks with injected swaps + the real clip (docs/events.md)
     switch_cost_legs: float = 0.3
     swap_prior_legs_per_s: float = 0.9
+    position_weight: float = 0.0
+    base_rate_hz: float = 30.0
+    missing_leg_prior_legs: float = 0.0  # >0 holds labels where one leg is missing (worse)
 
     def states(self, pts: dict, leg_px: float, points: tuple, fs: float = 30.0) -> np.ndarray:
         a = np.stack([pts[f"left_{p}"] for p in points], axis=1) / leg_px  # (n, m, 2)
         b = np.stack([pts[f"right_{p}"] for p in points], axis=1) / leg_px
+        # above ~30 fps the frame-to-frame acceleration drowns in keypoint jitter: run the
+        # path on k interleaved sub-sequences at about 30 fps each
+        k = max(1, int(round(fs / self.base_rate_hz)))
+        if k == 1:
+            return self._viterbi(a, b, fs)
+        out = np.zeros(len(a), dtype=bool)
+        for o in range(k):  # k sub-sequences, not frames
+            out[o::k] = self._viterbi(a[o::k], b[o::k], fs / k)
+        return out
+
+    def _viterbi(self, a: np.ndarray, b: np.ndarray, fs: float) -> np.ndarray:
         n = len(a)
         if n < 3:
             return np.zeros(n, dtype=bool)
@@ -138,14 +152,21 @@ class SwapRepair:
         err = np.linalg.norm(lab[None, None, :, 2:] - pred[:, :, None], axis=-1)  # i,j,k,n-2,2m
         err = np.where(np.isfinite(err), np.minimum(err, 1.0), 0.0)  # robust cap at 1 leg
         cost = np.transpose(err.sum(axis=-1), (3, 0, 1, 2))  # (n-2, i, j, k)
+        if self.position_weight > 0:  # first-order term: distance moved since t-1
+            e1 = np.linalg.norm(lab[None, :, 2:] - lab[:, None, 1:-1], axis=-1)  # j,k,n-2,2m
+            e1 = np.where(np.isfinite(e1), np.minimum(e1, 1.0), 0.0).sum(axis=-1)
+            cost = cost + self.position_weight * np.transpose(e1, (2, 0, 1))[:, None]
         sw = self.switch_cost_legs
-        prior = np.array([0.0, self.swap_prior_legs_per_s / fs])
+        # a frame in which one leg is missing altogether cannot reveal a swap: keep labels
+        gone = ~np.isfinite(a).any(axis=(1, 2)) | ~np.isfinite(b).any(axis=(1, 2))
+        pri = np.zeros((n, 2))
+        pri[:, 1] = np.where(gone, self.missing_leg_prior_legs, self.swap_prior_legs_per_s / fs)
         # DP over pair states (j, k) = (state t-1, state t)
-        acc = prior[None, :] + prior[:, None] + sw * (np.arange(2)[:, None] != np.arange(2))
+        acc = pri[1][None, :] + pri[0][:, None] + sw * (np.arange(2)[:, None] != np.arange(2))
         back = np.zeros((n - 2, 2, 2), dtype=int)
         change = sw * (np.arange(2)[:, None] != np.arange(2)[None, :])  # (j, k)
         for t in range(n - 2):  # Viterbi recursion is sequential by nature
-            tot = acc[:, :, None] + cost[t] + change[None, :, :] + prior[None, None, :]
+            tot = acc[:, :, None] + cost[t] + change[None, :, :] + pri[t + 2][None, None, :]
             back[t] = np.argmin(tot, axis=0)
             acc = np.min(tot, axis=0)
         j, k = np.unravel_index(np.argmin(acc), acc.shape)
