@@ -145,6 +145,9 @@ class Analysis:
         try:
             parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.tmp-", dir=parent))
+            umask = os.umask(0)
+            os.umask(umask)
+            tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; outputs are normal folders
         except OSError as exc:
             raise OutputError(
                 f"{outdir}: cannot write the output folder ({exc.strerror}). "

@@ -198,7 +198,12 @@ def _cmd_sample(args) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    import warnings
+
     args = build_parser().parse_args(argv)
+    # numerical warnings (empty slices of NaN-only strides, ...) are handled by the
+    # stages and reported as quality/confidence; they are noise on a user's terminal
+    warnings.simplefilter("ignore", RuntimeWarning)
     handler = {
         "analyze": _cmd_analyze,
         "batch": _cmd_batch,
