@@ -63,6 +63,7 @@ def run_pose(
     times, xys, viss, sils, people = [], [], [], [], []
     full = (meta.width_px, meta.height_px)
     name = Path(video_path).name
+    decode_stats: dict = {}
     # MediaPipe's native threads log to fd 2; the progress bar keeps the real stderr
     with quiet_native_stderr() as err:
         backend = create_backend(
@@ -74,7 +75,7 @@ def run_pose(
         try:
             with _progress(meta.frame_count, f"pose {name}", progress, file=err) as bar:
                 for frame in _video.read_frames(
-                    video_path, max_side_px=cfg.model_input_max_side_px
+                    video_path, max_side_px=cfg.model_input_max_side_px, stats=decode_stats
                 ):
                     res = backend.process(frame.image, frame.time_s, full_size_px=full)
                     times.append(frame.time_s)
@@ -96,7 +97,7 @@ def run_pose(
         xy_px=np.asarray(xys),
         visibility=np.asarray(viss),
         frame_size_px=full,
-        video=meta.to_dict(),
+        video={**meta.to_dict(), "decode": decode_stats},
         backend={**info, "pose_options": cfg.pose_signature()},
         silhouette=np.asarray(sils) if sils and len(sils) == len(times) else None,
         silhouette_names=_sil.FEATURE_NAMES if sils else (),
@@ -215,5 +216,23 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
         quality=quality,
         config=cfg,
         bands=bands,
-        warnings=list(clean.warnings),
+        warnings=decode_warnings(track) + list(clean.warnings),
     )
+
+
+def decode_warnings(track: PoseTrack) -> list:
+    """Warnings about frames the decoder could not read (damaged or truncated file)."""
+    d = track.video.get("decode") or {}
+    out = []
+    expected = int(track.video.get("frame_count") or 0)
+    if d.get("damaged_packets"):
+        out.append(
+            f"{d['damaged_packets']} damaged video packets were skipped; the clip has "
+            "gaps (re-export the video if results look wrong)"
+        )
+    if d.get("stopped_early") or (expected and track.n_frames < 0.95 * expected):
+        out.append(
+            f"only {track.n_frames} of about {expected} frames could be read (the file "
+            "looks truncated or damaged); the analysis uses what was read"
+        )
+    return out

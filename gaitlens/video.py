@@ -145,19 +145,41 @@ def read_frames(
     max_side_px: Optional[int] = None,
     threaded: bool = True,
     queue_size: int = 8,
+    stats: Optional[dict] = None,
 ) -> Iterator[Frame]:
     """Yield upright RGB frames with their timestamps (seconds from the first frame).
 
     ``max_side_px`` downsizes frames on the decoder (FFmpeg's scaler) so that the
     pose model gets frames already sized for it. With ``threaded`` the decoding runs
-    on its own thread with a bounded queue (memory stays flat). A decoding error in
-    the middle of a file ends the stream after the last good frame; if no frame at
-    all decodes, ``VideoReadError`` is raised.
+    on its own thread with a bounded queue (memory stays flat). If no frame at all
+    decodes, ``VideoReadError`` is raised. Damaged packets in the middle of a file
+    are skipped; ``stats`` (a dict, if given) receives ``frames_decoded``,
+    ``damaged_packets`` and ``stopped_early``.
     """
+    stats = stats if stats is not None else {}
+    stats.update(frames_decoded=0, damaged_packets=0, stopped_early=False)
     container = _open(path)
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
     src = Path(path)
+
+    def frames_skipping_damage():
+        """Decoded frames; damaged packets are skipped (counted), not fatal."""
+        demux = container.demux(stream)
+        while True:
+            try:
+                packet = next(demux)
+            except StopIteration:
+                break
+            except Exception:  # the container itself is broken from here on
+                stats["stopped_early"] = True
+                break
+            try:
+                decoded = packet.decode()
+            except Exception:
+                stats["damaged_packets"] += 1
+                continue
+            yield from decoded
 
     def generate():
         t0 = None
@@ -165,8 +187,9 @@ def read_frames(
         idx = 0
         size = None
         last_t = -np.inf
+        rate = float(stream.average_rate or 30)
         try:
-            for frame in container.decode(stream):
+            for frame in frames_skipping_damage():
                 if rot is None:
                     rot = _rotation_of(stream, frame)
                     w, h = frame.width, frame.height
@@ -174,8 +197,7 @@ def read_frames(
                         s = max_side_px / max(w, h)
                         size = (int(round(w * s / 2) * 2), int(round(h * s / 2) * 2))
                 if frame.pts is None:
-                    t = (idx / float(stream.average_rate or 30)) if t0 is None else None
-                    t = t if t is not None else last_t + 1.0 / float(stream.average_rate or 30)
+                    t = 0.0 if t0 is None else last_t + t0 + 1.0 / rate
                 else:
                     t = float(frame.pts * frame.time_base)
                 if t0 is None:
@@ -184,24 +206,23 @@ def read_frames(
                 if t <= last_t:  # repeated or out-of-order timestamps: keep time monotonic
                     t = last_t + 1e-6
                 last_t = t
-                if size is not None:
-                    img = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
-                else:
-                    img = frame.to_ndarray(format="rgb24")
+                try:
+                    if size is not None:
+                        img = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+                    else:
+                        img = frame.to_ndarray(format="rgb24")
+                except Exception:
+                    stats["damaged_packets"] += 1
+                    continue
+                stats["frames_decoded"] = idx + 1
                 yield Frame(idx, t, _upright(img, rot))
                 idx += 1
-        except Exception as exc:
-            if idx == 0:
-                raise VideoReadError(
-                    f"{src}: no frame could be decoded ({type(exc).__name__}): the video is "
-                    "corrupt or truncated. Export it again as MP4 (H.264) and retry."
-                ) from None
-            # a damaged tail or middle: stop after the last good frame
         finally:
             container.close()
         if idx == 0:
             raise VideoReadError(
-                f"{src}: the video has no frames. Record or export the clip again."
+                f"{src}: no frame could be decoded: the video is empty, corrupt or "
+                "truncated. Export it again as MP4 (H.264) and retry."
             )
 
     if not threaded:
