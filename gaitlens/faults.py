@@ -247,6 +247,12 @@ def clip_confidence(fid: str, quality: dict, rules: dict) -> tuple:
     view = quality.get("view")
     if isinstance(view, str) and view.lower() not in {v.lower() for v in cq["side_views"]}:
         limit("low", f"the camera view looks {view}, not a side view")
+    score = view.get("side_view_score") if isinstance(view, dict) else None
+    if score is not None and np.isfinite(score):
+        if score < cq["min_side_view_score"]:
+            limit("low", f"the camera does not film from the side (side-view score {score:.2f})")
+        elif score < cq["good_side_view_score"]:
+            limit("medium", f"the camera view is oblique (side-view score {score:.2f})")
     if fault.get("uses_pelvic_tilt"):
         tc = quality.get("pelvic_tilt_confidence")
         if tc is None or not np.isfinite(tc):
@@ -416,7 +422,12 @@ def judge_side(
             continue
         if ok.sum() < max(min_n, math.ceil(dec["min_metric_share"] * n)):
             if m.get("role") == "primary":
-                missing.append(f"{_label(metric)} measured in {int(ok.sum())} of {n} strides")
+                k = int(ok.sum())
+                missing.append(
+                    f"{_label(metric)} not measured"
+                    if k == 0
+                    else f"{_label(metric)} measured in only {k} of {n} strides"
+                )
             continue
         x = _excess(vals[ok], band, direction)
         q = float(np.quantile(x, 1.0 - share))
