@@ -1,0 +1,125 @@
+"""cleaning.clean on stick-figure tracks with known answers."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from gaitlens import cleaning
+from gaitlens.errors import NoRunnerDetectedError, NotRunningError, NotSideViewError
+from gaitlens.mocap import PoseNoise
+from gaitlens.pose.skeleton import INDEX
+from gaitlens.validation.stick import stick_track
+
+
+@pytest.mark.parametrize("facing,near", [("right", "right"), ("left", "right"), ("left", "left")])
+def test_facing_near_side_and_analysis_frame(facing, near):
+    track, truth = stick_track(facing=facing, near_side=near, duration_s=4)
+    c = cleaning.clean(track)
+    assert c.facing == facing
+    assert c.near_side == near
+    assert c.activity == "running"
+    # analysis frame: x forward (toe in front of heel), y up (hip above ankle), origin hip
+    for side in ("left", "right"):
+        p = c.points
+        assert np.nanmedian(p[f"{side}_foot_index"][:, 0] - p[f"{side}_heel"][:, 0]) > 0
+        assert np.nanmin(p[f"{side}_hip"][:, 1] - p[f"{side}_ankle"][:, 1]) > 0
+    assert abs(np.nanmedian(c.points["left_hip"][:, 0])) < 1.0
+    assert c.leg_length_px == pytest.approx(truth["leg_length_px"], rel=0.05)
+    # back to the image: the round trip returns the input pixels (before filtering)
+    back = c.to_image_px(c.points_unfiltered["right_knee"])
+    assert np.allclose(back, track.point("right_knee"), atol=1e-6)
+
+
+def test_cutoff_scales_with_frame_rate_and_config_object():
+    c30 = cleaning.clean(stick_track(fps=30, duration_s=4)[0])
+    c60 = cleaning.clean(stick_track(fps=60, duration_s=4)[0])
+    assert c30.cutoff_hz < c60.cutoff_hz <= 10.0
+    assert c30.cutoff_hz == pytest.approx(0.6 * 15)
+    cfg = SimpleNamespace(cutoff_hz=7.0, max_gap_s=0.1)  # an AnalysisConfig-like object
+    assert cleaning.clean(stick_track(fps=60, duration_s=4)[0], cfg).cutoff_hz == 7.0
+
+
+def _wrong_label_share(c, truth_track):
+    wrong, valid = [], []
+    for p in ("knee", "ankle"):
+        img = c.to_image_px(c.points_unfiltered[f"left_{p}"])
+        tl, tr = truth_track.point(f"left_{p}"), truth_track.point(f"right_{p}")
+        sep = np.linalg.norm(tl - tr, axis=1) / c.leg_length_px
+        dl, dr = np.linalg.norm(img - tl, axis=1), np.linalg.norm(img - tr, axis=1)
+        ok = np.isfinite(dl) & np.isfinite(dr) & (sep > 0.1)
+        wrong.append(ok & (dr < dl))
+        valid.append(ok)
+    return np.any(wrong, axis=0)[np.any(valid, axis=0)].mean()
+
+
+@pytest.mark.parametrize("fps", [30, 60])
+def test_swap_repair_on_injected_swaps(fps):
+    track, _ = stick_track(fps=fps, duration_s=8)
+    noise = PoseNoise(
+        jitter_hip_m=0.003,
+        jitter_knee_m=0.004,
+        jitter_foot_m=0.006,
+        jitter_upper_m=0.002,
+        outlier_rate=0.0,
+        dropout_rate_per_s=0.0,
+        far_dropout_rate_per_s=0.0,
+        swap_rate_per_s=1.0,
+        swap_len_s=0.1,
+    )
+    xy, vis, swapped = noise.apply(track.xy_px, track.visibility, track.time_s, "right",
+                                   400.0, np.random.default_rng(3))  # fmt: skip
+    assert swapped.mean() > 0.05
+    noisy = track.copy(xy_px=xy, visibility=vis)
+    c = cleaning.clean(noisy)
+    before = _wrong_label_share(cleaning.clean(noisy, cleaning.CleaningConfig(
+        swap=cleaning.SwapRepair(switch_cost_legs=1e6))), track)  # fmt: skip
+    after = _wrong_label_share(c, track)
+    assert before > 0.04
+    assert after < 0.01
+
+
+def test_no_swaps_invented_on_clean_track():
+    track, _ = stick_track(fps=60, duration_s=6)
+    c = cleaning.clean(track)
+    assert len(c.swaps_repaired) == 0
+    assert _wrong_label_share(c, track) == 0.0
+
+
+def test_outliers_and_gaps():
+    track, _ = stick_track(fps=60, duration_s=6)
+    xy = track.xy_px.copy()
+    k = INDEX["right_knee"]
+    xy[100, k] += [80.0, -60.0]  # a spike of ~0.3 leg lengths
+    xy[200:205, INDEX["right_ankle"]] = np.nan  # 5 frames = 0.083 s: filled
+    xy[250:280, INDEX["left_ankle"]] = np.nan  # 30 frames = 0.5 s: left as a gap
+    c = cleaning.clean(track.copy(xy_px=xy))
+    assert c.outliers_removed >= 1
+    assert np.isfinite(c.points["right_ankle"][200:205]).all()
+    assert c.interpolated["right_ankle"][200:205].all()
+    assert np.isnan(c.points["left_ankle"][255:275]).all()
+    # the spike is gone: the cleaned knee is close to the clean one
+    ref = cleaning.clean(track)
+    assert np.linalg.norm(c.points["right_knee"][100] - ref.points["right_knee"][100]) < 10
+
+
+def test_walking_is_refused_and_classified():
+    kw = dict(gait="walking", cadence_spm=110, duty_factor=0.62, speed_m_s=1.3,
+              bounce_m=0.03, clearance_m=0.05)  # fmt: skip
+    track, _ = stick_track(**kw)
+    with pytest.raises(NotRunningError):
+        cleaning.clean(track)
+    c = cleaning.clean(track, cleaning.CleaningConfig(raise_on_walking=False))
+    assert c.activity == "walking"
+
+
+def test_front_view_and_no_runner():
+    with pytest.raises(NotSideViewError):
+        cleaning.clean(stick_track(front_view=True, duration_s=4)[0])
+    track, _ = stick_track(duration_s=4)
+    empty = track.copy(xy_px=np.full_like(track.xy_px, np.nan),
+                       visibility=np.zeros_like(track.visibility))  # fmt: skip
+    with pytest.raises(NoRunnerDetectedError):
+        cleaning.clean(empty)
