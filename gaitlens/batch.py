@@ -445,7 +445,17 @@ def _drain(ex: Executor, todo: list, submit_args: tuple, rows: dict, bar) -> lis
 
     futures: dict[Future, ClipJob] = {}
     lost = []
+
+    def record(fut: Future, job: ClipJob) -> None:
+        rows[job.rel_path] = _result_row(fut, job)
+        bar.set_postfix_str(f"{job.rel_path}: {rows[job.rel_path]['status']}", refresh=False)
+        bar.update(1)
+
     try:
+        if isinstance(ex, _InlineExecutor):  # runs at submit: record each as it ends
+            for job in todo:
+                record(ex.submit(run_clip, job, *submit_args), job)
+            return lost
         for job in todo:
             try:
                 futures[ex.submit(run_clip, job, *submit_args)] = job
@@ -455,10 +465,8 @@ def _drain(ex: Executor, todo: list, submit_args: tuple, rows: dict, bar) -> lis
             job = futures[fut]
             if isinstance(fut.exception(), BrokenProcessPool):
                 lost.append(job)
-                continue
-            rows[job.rel_path] = _result_row(fut, job)
-            bar.set_postfix_str(f"{job.rel_path}: {rows[job.rel_path]['status']}", refresh=False)
-            bar.update(1)
+            else:
+                record(fut, job)
     except BaseException:
         for f in futures:
             f.cancel()

@@ -301,3 +301,11 @@ def test_format_table_is_short():
     lines = batch.format_table(df).splitlines()
     assert len(lines) == 3 and all(len(line) <= 100 for line in lines)
     assert "170.0" in lines[1] and lines[1].startswith("...")
+
+
+def test_progress_counts_clips_and_is_silent_when_off(clips, tmp_path, capsys):
+    _run(clips, tmp_path / "a")  # progress=False
+    assert capsys.readouterr().err == ""
+    batch.analyze_folder(clips, tmp_path / "b", analyze_fn=fake_analyze, jobs=1, progress=True)
+    err = capsys.readouterr().err
+    assert "clips" in err and "5/5" in err and "1/5" in err  # updated clip by clip
