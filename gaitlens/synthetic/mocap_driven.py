@@ -267,7 +267,9 @@ def mocap_strides(run: MocapRun) -> pd.DataFrame:
                     "duty_factor": (tos[0] - a) / (b - a),
                     "overstride_legs": (heel_x - at("pelvis_x_m", a)) / L,
                     "knee_flexion_ic_deg": at(f"{s}_knee_flexion_deg", a),
-                    "knee_flexion_midstance_deg": at(f"{s}_knee_flexion_deg", 0.5 * (a + tos[0])),
+                    "knee_flexion_midstance_deg": float(
+                        sig[f"{s}_knee_flexion_deg"].to_numpy()[(t >= a) & (t <= tos[0])].max()
+                    ),
                     "hip_flexion_ic_deg": at(f"{s}_hip_flexion_deg", a),
                     "hip_extension_to_deg": -at(f"{s}_thigh_angle_deg", tos[0]),
                     "trunk_lean_mean_deg": float(sig.trunk_lean_deg.to_numpy()[w].mean()),

@@ -77,7 +77,7 @@ class RunnerParams:
     thigh_peak_deg: Optional[float] = None  # default from speed
     foot_strike_pitch_deg: float = 12.0  # toe-up pitch of the foot at IC (heel strike)
     toe_off_pitch_deg: float = -40.0  # toe-down pitch at TO
-    pelvis_velocity_amp_frac: float = 0.08  # fore-aft pelvis velocity swing / belt speed
+    pelvis_velocity_amp_frac: float = 0.13  # fore-aft pelvis velocity swing / belt speed
     arm_swing_gain: float = 0.7
     elbow_flexion_deg: float = 85.0
     # camera and image
@@ -148,7 +148,32 @@ class RunnerParams:
 # --------------------------------------------------------------------------- fault maps
 # How each knob moves the model (full magnitude = 1). The signatures are those of
 # ../shared/BIOMECHANICS.md section 6.
-PELVIS_LAG_PHASE_SHIFT = 0.45  # step-phase delay of the pelvis' peak forward velocity
+# Pelvis fore-aft velocity over a step (0 = IC of either foot, 1 = the next IC), as knots
+# (step phase, velocity / amplitude) of a periodic spline. Normal: braking after IC, the
+# forward surge peaking before toe-off (step phase 0.59, i.e. about 160 ms after the swing
+# thigh's peak angular velocity, the Fukuchi-derived mean of gaitlens' reference band) and
+# still forward in flight, so the pelvis comes forward in late swing. Fault: the surge
+# comes late (just before IC) and the pelvis is held back through late swing.
+PELVIS_V_KNOTS_NORMAL = (
+    (0.0, 0.35),
+    (0.22, -1.0),
+    (0.45, 0.2),
+    (0.59, 1.0),
+    (0.72, 0.8),
+    (0.86, 0.6),
+)
+PELVIS_V_KNOTS_LAG = (
+    (0.0, 0.3),
+    (0.22, -0.5),
+    (0.50, 0.1),
+    (0.72, -0.8),
+    (0.84, -0.9),
+    (0.95, 1.0),
+)
+PELVIS_V_NORMAL_SHIFT = 0.11  # the normal surge also drifts later as the fault grows
+PELVIS_V_LAG_SHIFT = 0.04  # and the late surge moves towards IC
+
+
 BACK_TRUNK_LEAN_DEG = 9.0  # pelvis behind shoulders: more forward lean from the hips
 BACK_THIGH_IC_DEG = 9.0  # foot lands further ahead: more hip flexion at IC, overstride
 BACK_KNEE_MID_DEG = 16.0  # "sitting": more knee flexion at midstance
@@ -210,7 +235,7 @@ def build_cycle(p: RunnerParams, n: int = 2000) -> Cycle:
     if thigh_peak is None:
         thigh_peak = float(np.interp(p.speed_m_s, _SPEEDS, _THIGH_PEAK))
     thigh_peak += BACK_THIGH_IC_DEG * fb
-    thigh_ic = thigh_peak - 5.0  # thigh drops back a little from peak flexion before IC
+    thigh_ic = thigh_peak - 11.0  # swing-leg retraction before IC
 
     # knee flexion: one periodic spline over the stride (deg)
     k_ic, k_mid, k_pk = (
@@ -219,21 +244,37 @@ def build_cycle(p: RunnerParams, n: int = 2000) -> Cycle:
         p.knee_flexion_swing_peak_deg,
     )
     sw = 1.0 - d
-    kn_ph = [0.0, 0.45 * d, d, d + 0.18 * sw, d + 0.47 * sw, d + 0.80 * sw, d + 0.95 * sw, 1.0]
-    kn_val = [k_ic, k_mid, k_ic + 4.0, 0.55 * k_pk, k_pk, 0.42 * k_pk, k_ic - 4.0, k_ic]
+    kn_ph = [
+        0.0,
+        0.18 * d,
+        0.45 * d,
+        d,
+        d + 0.18 * sw,
+        d + 0.47 * sw,
+        d + 0.80 * sw,
+        d + 0.95 * sw,
+        1.0,
+    ]
+    kn_val = [
+        k_ic,
+        k_ic + 0.6 * (k_mid - k_ic),
+        k_mid,
+        k_ic + 4.0,
+        0.55 * k_pk,
+        k_pk,
+        0.42 * k_pk,
+        k_ic - 4.0,
+        k_ic,
+    ]
     knee = CubicSpline(kn_ph, kn_val, bc_type="periodic")(phase)
 
-    # pelvis fore-aft path, step-periodic: velocity peaks at step phase s_v
-    f_step = 2.0 / T
-    s_v = 0.88 + PELVIS_LAG_PHASE_SHIFT * fl
-    amp = p.pelvis_velocity_amp_frac * p.speed_m_s / (2 * np.pi * f_step)
-    step_phase = (2 * phase) % 1.0
-    hip_x = amp * np.sin(2 * np.pi * (step_phase - s_v)) + BACK_PELVIS_X_M * fb
+    # pelvis fore-aft path, step-periodic (see PELVIS_V_KNOTS_*)
+    hip_x = _pelvis_x(p, phase, fl) + BACK_PELVIS_X_M * fb
 
     # stance foot pitch (world), deg: heel strike -> flat -> heel rise
     u = phase / d
     pitch_st = p.foot_strike_pitch_deg * (1 - _smoothstep(u / 0.16)) + p.toe_off_pitch_deg * (
-        _smoothstep((u - 0.45) / 0.55) ** 1.5
+        np.clip((u - 0.4) / 0.6, 0.0, 1.0) ** 2
     )
     st = phase < d
 
@@ -288,7 +329,11 @@ def build_cycle(p: RunnerParams, n: int = 2000) -> Cycle:
     from scipy.interpolate import CubicHermiteSpline
 
     dy = np.gradient(hip_y_st, phase)
-    herm = CubicHermiteSpline([d, 0.5], [hip_y_st[i_to - 1], hip_y_st[0]], [dy[i_to - 2], dy[1]])
+    # end slopes: mean over 4 % of the stance next to the event (smooths the instant ones)
+    k4 = max(2, int(0.04 * d * n))
+    v_to = (hip_y_st[i_to - 1] - hip_y_st[i_to - 1 - k4]) / (phase[k4])
+    v_ic = (hip_y_st[k4] - hip_y_st[0]) / phase[k4]
+    herm = CubicHermiteSpline([d, 0.5], [hip_y_st[i_to - 1], hip_y_st[0]], [v_to, v_ic])
     fly1 = (phase >= d) & (phase < 0.5)
     hip_y[fly1] = herm(phase[fly1])
     fly2 = (phase >= 0.5 + d) & (phase < 1.0)
@@ -366,3 +411,30 @@ def _clear_swing_foot(p, phase, d, thigh, knee, pitch, hip_x, hip_y, clearance_m
         dk = gaussian_filter1d(dk * 1.3, sigma=len(phase) * 0.015, mode="wrap")
         knee = knee + dk * sw * np.clip(np.minimum(w, 1 - w) / 0.05, 0, 1)
     return knee
+
+
+def _pelvis_x(p: RunnerParams, phase: np.ndarray, lag: float) -> np.ndarray:
+    """Pelvis fore-aft position (treadmill frame, zero mean) from the velocity knots.
+
+    The velocity over a step is a blend of the normal profile (shifted a little later
+    with the fault) and the fault profile, weights 1 - lag and lag; each profile is a
+    periodic spline through its knots, zero-mean and scaled to a unit peak.
+    """
+    m = 4000
+    s = np.arange(m) / m
+
+    def profile(knots, shift=0.0):
+        k = np.array(knots, dtype=float)
+        kp = np.r_[k[:, 0] + shift, 1.0 + shift]
+        kv = np.r_[k[:, 1], k[0, 1]]
+        v = CubicSpline(kp, kv, bc_type="periodic")((s - shift) % 1.0 + shift)
+        v -= v.mean()
+        return v / np.abs(v).max()
+
+    v = (1 - lag) * profile(PELVIS_V_KNOTS_NORMAL, PELVIS_V_NORMAL_SHIFT * lag) + lag * profile(
+        PELVIS_V_KNOTS_LAG, PELVIS_V_LAG_SHIFT * (lag - 1.0)
+    )
+    v *= p.pelvis_velocity_amp_frac * p.speed_m_s
+    x = np.cumsum(v) * (p.stride_time_s / 2) / m
+    x -= x.mean()
+    return np.interp((2 * phase) % 1.0, s, x, period=1.0)

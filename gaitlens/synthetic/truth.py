@@ -5,17 +5,17 @@ not from the video frames, so they are exact to well under a millisecond. Defini
 follow ../shared/BIOMECHANICS.md sections 2, 5 and 6; where the spec leaves a choice
 open the choice is stated here:
 
-* ``knee_flexion_midstance_deg`` / ``hip_flexion_midstance_deg``: at the temporal
-  midpoint of stance; ``knee_flexion_stance_peak_deg`` is the stance maximum.
+* ``knee_flexion_midstance_deg``: peak knee flexion in stance (as
+  ``gaitlens.stride_metrics``); ``hip_flexion_midstance_deg``: at the middle of contact.
 * ``overstride_legs``: heel x minus pelvis point P x at IC, over leg length.
 * ``pelvis_lag_ms``: time of the pelvis' peak forward velocity (treadmill frame)
-  minus time of the swing thigh's peak forward angular velocity; the pelvis peak is
-  searched within +-1/4 stride of the thigh peak (the pelvis velocity is step-periodic,
-  so that window holds exactly one pelvis peak). ``pelvis_lag_pct`` in % of stride.
+  minus time of the swing thigh's peak forward angular velocity (searched in the swing,
+  TO -> IC); the pelvis peak is searched from the other foot's IC to this foot's next
+  IC, the window ``gaitlens.stride_metrics`` uses. ``pelvis_lag_pct`` in % of stride.
 * ``pelvis_late_swing_excursion_legs``: P's forward travel (treadmill frame) from the
   swing leg's peak hip flexion (trunk-referenced) to its IC, over leg length.
-* ``pelvic_tilt_rom_deg``: max - min over the stride (the model is noise-free);
-  ``pelvic_tilt_p5_p95_deg`` gives the 5-95 % range.
+* ``pelvic_tilt_rom_deg``: 5-95 % range within the stride (as
+  ``gaitlens.stride_metrics``); ``pelvic_tilt_ptp_deg`` is max - min.
 * ``hamstring_stretch_peak_pct``: 2-D moment-arm model of BIOMECHANICS.md section 4,
   dL = r_hip * d(hip flexion, pelvis-referenced) - r_knee * d(knee flexion) from
   standing (0, 0), r_hip = 6 cm and r_knee = 3 cm (mid-points of the spec's ranges),
@@ -82,8 +82,8 @@ def _cycle_metrics(run, side: str = "right") -> dict:
     th_rate = np.gradient(np.unwrap(np.radians(th)), dt)  # periodic gradient not needed
     i_th = int(np.argmax(np.where(sw, th_rate, -np.inf)))
     vx = (np.roll(hipx, -1) - np.roll(hipx, 1)) / (2 * dt)
-    win = np.arange(i_th - n // 4, i_th + n // 4)
-    i_pv = int(win[np.argmax(vx[win % n])])
+    win = ph >= 0.5  # other foot's IC (phase 0.5) to this foot's next IC (phase 1)
+    i_pv = int(np.argmax(np.where(win, vx, -np.inf)))
     lag_s = (i_pv - i_th) * dt
     # late-swing excursion: from peak hip flexion in swing to IC (phase 1 == 0)
     i_hf = int(np.argmax(np.where(sw, hf, -np.inf)))
@@ -102,8 +102,7 @@ def _cycle_metrics(run, side: str = "right") -> dict:
         "shank_angle_ic_deg": th[0] - kn[0],
         "thigh_angle_ic_deg": th[0],
         "knee_flexion_ic_deg": kn[0],
-        "knee_flexion_midstance_deg": kn[i_mid],
-        "knee_flexion_stance_peak_deg": float(kn[st].max()),
+        "knee_flexion_midstance_deg": float(kn[st].max()),
         "knee_flexion_swing_peak_deg": float(kn[sw].max()),
         "hip_flexion_ic_deg": hf[0],
         "hip_flexion_midstance_deg": hf[i_mid],
@@ -112,8 +111,8 @@ def _cycle_metrics(run, side: str = "right") -> dict:
         "hip_flexion_pelvis_ic_deg": hip_pel[0],
         "trunk_lean_mean_deg": float(lean.mean()),
         "pelvic_tilt_mean_deg": float(tilt.mean()),
-        "pelvic_tilt_rom_deg": float(np.ptp(tilt)),
-        "pelvic_tilt_p5_p95_deg": float(np.subtract(*np.percentile(tilt, [95, 5]))),
+        "pelvic_tilt_rom_deg": float(np.subtract(*np.percentile(tilt, [95, 5]))),
+        "pelvic_tilt_ptp_deg": float(np.ptp(tilt)),
         "pelvis_lag_ms": 1000 * lag_s,
         "pelvis_lag_pct": 100 * lag_s / T,
         "pelvis_late_swing_excursion_legs": exc,
