@@ -41,6 +41,10 @@ import numpy as np
 #: contour angle: from the top of the buttocks to the lower lumbar spine. Levels below
 #: -0.10 are avoided: the thigh of the trailing leg joins the contour there.
 CONTOUR_LEVELS = (-0.10, -0.05, 0.0, 0.05, 0.10, 0.15, 0.20)
+#: Front-edge levels of the lower abdomen (just above the hips, about the ASIS and the
+#: waistband) and of the chest; their difference is the abdomen protrusion.
+ABDOMEN_LEVELS = (0.15, 0.20, 0.25)
+CHEST_LEVELS = (0.55, 0.60)
 #: Levels used for the lumbar-concavity (clothing) check.
 CONCAVITY_LEVELS = (-0.10, 0.60)
 
@@ -59,7 +63,8 @@ class PelvicTilt:
     confidence: np.ndarray
     method: str
     notes: list = field(default_factory=list)
-    contour_angle_deg: Optional[np.ndarray] = None  # raw cue, for diagnostics
+    contour_angle_deg: Optional[np.ndarray] = None  # back-contour angle (diagnostic)
+    abdomen_protrusion: Optional[np.ndarray] = None  # the cue, trunk lengths per frame
     clothing_factor: Optional[float] = None
     dynamic: bool = False  # True if within-stride tilt motion is measured (not yet)
 
@@ -145,6 +150,25 @@ def contour_angle(levels, back_px, trunk_len_px, lean_deg) -> tuple[np.ndarray, 
     return theta, rms
 
 
+def abdomen_protrusion(levels, front_px, trunk_len_px) -> np.ndarray:
+    """Per frame: front-edge distance at ``ABDOMEN_LEVELS`` minus at ``CHEST_LEVELS``, as a
+    fraction of trunk length. Anterior tilt drops the front of the pelvis (ASIS) and
+    pushes the lower abdomen forward relative to the chest.
+    """
+    if front_px is None:
+        return np.full(len(trunk_len_px), np.nan)
+    lev = np.round(np.asarray(levels, float), 2)
+    a = np.isin(lev, np.round(ABDOMEN_LEVELS, 2))
+    ch = np.isin(lev, np.round(CHEST_LEVELS, 2))
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            d = np.nanmean(front_px[:, a], axis=1) - np.nanmean(front_px[:, ch], axis=1)
+    return d / trunk_len_px
+
+
 def lumbar_concavity(levels, back_px, trunk_len_px) -> np.ndarray:
     """Depth of the lumbar concavity (fraction of trunk length) per frame: the largest
     gap between the straight line joining the back edge at the ``CONCAVITY_LEVELS`` ends
@@ -211,60 +235,71 @@ def estimate_tilt(clean, config=None) -> PelvicTilt:
         prior.notes.append(f"silhouette contour found in only {valid.mean():.0%} of frames")
         return prior
 
-    theta_clip = float(np.nanmedian(theta))
-    gain = float(c["contour_tilt_gain"]["value"])
-    level_contour = float(c["contour_tilt_intercept_deg"]["value"]) + gain * theta_clip
+    prot = abdomen_protrusion(edges["levels"], edges["front"], trunk_len)
+    if not np.isfinite(prot).any() or np.isfinite(prot).mean() < 0.5:
+        prior.notes.append("front (abdomen) edge of the silhouette mostly missing")
+        return prior
+    prot_clip = float(np.nanmedian(prot))
+    level_sil = (
+        float(c["abdomen_tilt_intercept_deg"]["value"])
+        + float(c["abdomen_tilt_gain_deg"]["value"]) * prot_clip
+    )
 
     # confidence factors (clip level: the estimate is one value per clip)
-    use = np.isin(np.round(edges["levels"], 2), np.round(CONTOUR_LEVELS, 2))
-    found = np.isfinite(edges["back"][:, use]).mean(axis=1)
+    use = np.isin(np.round(edges["levels"], 2), np.round(CONTOUR_LEVELS + ABDOMEN_LEVELS, 2))
+    both = np.concatenate([edges["back"], edges["front"]], axis=1)
+    found = np.isfinite(both[:, np.concatenate([use, use])]).mean(axis=1)
     f_found = np.clip((found - 0.5) / 0.5, 0, 1)
-    f_noise = float(np.exp(-np.nanmedian(rms) / float(c["contour_rms_scale"]["value"])))
+    rms_med = float(np.nanmedian(rms))
+    good, bad = (float(c[k]["value"]) for k in ("contour_rms_good", "contour_rms_bad"))
+    f_noise = float(np.clip((bad - rms_med) / (bad - good), 0.0, 1.0))
+    if f_noise < 0.5:
+        notes.append(f"silhouette edges are noisy (residual {rms_med:.3f} of trunk length)")
     conc = lumbar_concavity(edges["levels"], edges["back"], trunk_len)
     conc_med = float(np.nanmedian(conc)) if np.isfinite(conc).any() else 0.0
-    conc_ref = float(c["lumbar_concavity_ref"]["value"])
-    f_cloth = float(np.clip(conc_med / conc_ref, 0.0, 1.0))
+    flat, fitted = (float(c[k]["value"]) for k in ("concavity_flat", "concavity_fitted"))
+    f_cloth = float(np.clip((conc_med - flat) / (fitted - flat), 0.0, 1.0))
     if f_cloth < 0.6:
         notes.append(
-            f"lower-back contour is flat (concavity {conc_med:.3f} of trunk length vs "
-            f">= {conc_ref:.3f} with fitted clothing): loose clothing likely hides the pelvis;"
-            " the tilt estimate leans on the healthy-runner prior. Film in tight clothing."
+            f"lower-back contour is flat (concavity {conc_med:.3f} of trunk length; fitted "
+            f"clothing on a normal back >= {fitted:.2f}): loose clothing likely hides the "
+            "pelvis, so the silhouette is not used for the tilt and the estimate is the "
+            "healthy-runner level. Film in tight clothing for a tilt estimate."
         )
     # a silhouette level far outside healthy running (> 5 SD) is not the pelvis: the
     # weight falls from 1 at 3 SD to 0 at 5 SD
     band = c["running_pelvic_tilt_deg"]
-    z = abs(level_contour - float(band["value"])) / max(float(band["sd"]), 1.0)
+    z = abs(level_sil - float(band["value"])) / max(float(band["sd"]), 1.0)
     f_plaus = float(np.clip(2.5 - 0.5 * z, 0.0, 1.0))
+    if f_plaus < 1.0:
+        notes.append(
+            f"silhouette level {level_sil:.1f} deg is far from healthy runners "
+            f"({band['value']:.1f} +- {band['sd']:.1f} deg): down-weighted"
+        )
     w = float(np.clip(f_cloth * f_noise * valid.mean() * f_plaus, 0.0, 1.0))
     if calibrated:
         tilt_level = level
         notes.append(f"level = standing calibration + healthy running change ({level:.1f} deg)")
     else:
-        tilt_level = w * level_contour + (1 - w) * level
-    # agreement between cues: contour level vs the healthy-runner band
-    f_agree = float(np.clip(1.25 - 0.25 * z, 0.3, 1.0))
-    if f_agree < 0.8:
-        notes.append(
-            f"silhouette level {level_contour:.1f} deg is far from healthy runners "
-            f"({band['value']:.1f} +- {band['sd']:.1f} deg)"
-        )
+        tilt_level = w * level_sil + (1 - w) * level
     notes.append(
-        "method: clip-level tilt from the back-contour angle of the segmentation "
-        f"silhouette (contour {theta_clip:.1f} deg -> {level_contour:.1f} deg, weight "
-        f"{w:.2f} vs the prior {level:.1f} deg); within-stride tilt motion is NOT measured"
-        " (the contour's frame-to-frame motion did not follow the true tilt on renders)"
+        "method: clip-level tilt from the lower-abdomen protrusion of the segmentation "
+        f"silhouette (front edge at {ABDOMEN_LEVELS} minus chest {CHEST_LEVELS}: "
+        f"{prot_clip:+.3f} trunk lengths -> {level_sil:.1f} deg, weight {w:.2f} vs the "
+        f"healthy-runner level {level:.1f} deg); within-stride tilt motion is NOT measured"
     )
     tilt = np.full(n, tilt_level)
-    conf = f_found * w * f_agree * float(c["contour_max_confidence"]["value"])
+    conf = f_found * w * float(c["silhouette_max_confidence"]["value"])
     if calibrated:
         conf = np.maximum(conf, 2 * PRIOR_ONLY_CONFIDENCE)
     conf = np.where(valid, conf, 0.0)
     return PelvicTilt(
         tilt_deg=tilt,
         confidence=np.clip(conf, 0.0, 1.0),
-        method="silhouette_contour" + ("+calibration" if calibrated else ""),
+        method="silhouette_abdomen" + ("+calibration" if calibrated else ""),
         notes=notes,
         contour_angle_deg=theta,
+        abdomen_protrusion=prot,
         clothing_factor=f_cloth,
         dynamic=False,
     )

@@ -100,18 +100,20 @@ def events_for(t, stride_s=0.7, duty=0.35, offsets=None):
     return FakeEvents(ic_s=ic, to_s=to)
 
 
-def add_silhouette(clean, tilt_deg, offset_deg=0.0, concavity=0.05, noise_px=0.0, seed=0,
+def add_silhouette(clean, theta_deg, protrusion=-0.02, concavity=0.1, noise_px=0.0, seed=0,
                    back_depth=40.0, front_depth=45.0):  # fmt: skip
-    """Silhouette edge features whose back contour over ``pelvis.CONTOUR_LEVELS`` is a
-    straight line at angle ``tilt - offset`` from vertical-up (+ forward), plus a
-    lumbar concavity of depth ``concavity`` x trunk length above it."""
+    """Silhouette edge features: the back contour over ``pelvis.CONTOUR_LEVELS`` is a
+    straight line at angle ``theta_deg`` from vertical-up (+ forward), with a lumbar
+    concavity of depth ``concavity`` x trunk length above it; the front edge at
+    ``pelvis.ABDOMEN_LEVELS`` sticks out ``protrusion`` trunk lengths beyond the chest."""
+    from gaitlens import pelvis
     from gaitlens.kinematics import midpoint, trunk_lean_deg
 
     hip = midpoint(clean.points["left_hip"], clean.points["right_hip"])
     sho = midpoint(clean.points["left_shoulder"], clean.points["right_shoulder"])
     L = np.linalg.norm(sho - hip, axis=1)
     lean = trunk_lean_deg(hip, sho)
-    theta = np.asarray(tilt_deg, float) - offset_deg
+    theta = np.asarray(theta_deg, float)
     slope = np.tan(np.radians(lean - theta))  # d(back distance)/d(along axis)
     lev = sil.LEVELS_TRUNK
     a = lev[None, :] * L[:, None]
@@ -120,6 +122,8 @@ def add_silhouette(clean, tilt_deg, offset_deg=0.0, concavity=0.05, noise_px=0.0
     bump = concavity * L[:, None] * np.clip(1 - np.abs(lev[None, :] - 0.4) / 0.2, 0, 1)
     back = np.where(lev[None, :] > 0.2, back - bump, back)
     front = np.full_like(back, front_depth)
+    ab = np.isin(np.round(lev, 2), np.round(pelvis.ABDOMEN_LEVELS, 2))
+    front[:, ab] = front_depth + np.asarray(protrusion, float) * L[:, None]
     rng = np.random.default_rng(seed)
     if noise_px:
         back = back + rng.normal(0, noise_px, back.shape)

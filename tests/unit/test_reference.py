@@ -61,7 +61,7 @@ def test_normative_curves_signs():
 def test_constants_for_the_tilt_estimator():
     k = reference.load_constants()
     for name in ("standing_pelvic_tilt_deg", "running_pelvic_tilt_deg",
-                 "running_minus_standing_tilt_deg", "contour_tilt_gain"):  # fmt: skip
+                 "running_minus_standing_tilt_deg", "abdomen_tilt_gain_deg"):  # fmt: skip
         assert np.isfinite(k[name]["value"]) and k[name]["derivation"]
 
 
