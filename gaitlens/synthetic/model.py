@@ -328,7 +328,6 @@ def build_cycle(p: RunnerParams, n: int = 2000) -> Cycle:
     hip_y[half:][st[: n - half]] = hip_y_st[: n - half][st[: n - half]]
     from scipy.interpolate import CubicHermiteSpline
 
-    dy = np.gradient(hip_y_st, phase)
     # end slopes: mean over 4 % of the stance next to the event (smooths the instant ones)
     k4 = max(2, int(0.04 * d * n))
     v_to = (hip_y_st[i_to - 1] - hip_y_st[i_to - 1 - k4]) / (phase[k4])
