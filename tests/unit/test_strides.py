@@ -1,0 +1,71 @@
+"""strides.segment / summarize on hand-made events with exact answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gaitlens import strides
+from gaitlens.errors import TooFewStridesError
+from gaitlens.events import GaitEvents
+
+
+def _events(stride=0.7, contact=0.25, n=8, offset=0.35):
+    ic_r = 0.1 + stride * np.arange(n)
+    ic_l = ic_r + offset
+    return GaitEvents(
+        ic_s={"right": ic_r, "left": ic_l},
+        to_s={"right": ic_r + contact, "left": ic_l + contact},
+        method="test",
+    )
+
+
+def test_exact_timing_values():
+    table = strides.segment(_events())
+    v = table.valid
+    assert list(v.columns) == strides.TIMING_COLUMNS
+    assert len(v) == 14 and len(table.rejected) == 0
+    assert np.allclose(v.stride_time_s, 0.7)
+    assert np.allclose(v.cadence_spm, 120 / 0.7)
+    assert np.allclose(v.contact_time_s, 0.25)
+    assert np.allclose(v.duty_factor, 0.25 / 0.7)
+    # flight: own TO to the other foot's next IC = 0.35 - 0.25
+    assert np.allclose(v.flight_time_s.dropna(), 0.10)
+    assert (v.ic_s.diff().dropna() >= 0).all()
+    s = strides.summarize(table)
+    assert s["cadence_spm"] == pytest.approx(120 / 0.7)
+    assert s["contact_time_s"] == pytest.approx(0.25)
+    assert s["flight_time_s"] == pytest.approx(0.10)
+    assert s["left"]["n_strides"] == 7 and s["right"]["n_strides"] == 7
+    assert s["contact_time_symmetry_pct"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_inconsistent_strides_are_kept_aside_with_reason():
+    ev = _events(n=10)
+    ev.to_s["right"] = np.delete(ev.to_s["right"], 3)  # a missing toe-off
+    ev.ic_s["left"] = np.delete(ev.ic_s["left"], 5)  # a missed IC doubles a stride
+    ev.to_s["left"][2] = ev.ic_s["left"][2] + 0.5  # duty factor / contact too long
+    table = strides.segment(ev)
+    rej = table.rejected
+    assert list(rej.columns) == strides.REJECTED_COLUMNS
+    reasons = set(rej.reason)
+    assert "no toe-off between IC and next IC" in reasons
+    assert any("stride" in r for r in reasons)
+    assert any("contact too long" in r or "duty factor" in r for r in reasons)
+    assert (table.valid.contact_time_s < 0.3).all()
+    assert len(table.valid) + len(rej) == 9 + 8
+
+
+def test_too_few_strides_raises():
+    with pytest.raises(TooFewStridesError):
+        strides.segment(_events(n=2))
+    table = strides.segment(_events(n=3), config=strides.StrideLimits(min_strides=2))
+    assert len(table) == 4
+
+
+def test_config_object_min_strides():
+    class Cfg:
+        min_strides = 20
+
+    with pytest.raises(TooFewStridesError):
+        strides.segment(_events(n=8), config=Cfg())
