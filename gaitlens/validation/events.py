@@ -157,7 +157,11 @@ def pool(results: list) -> TrialResult:
     """Merge results of the same trial and frame rate (e.g. several noise seeds)."""
     r0 = results[0]
     cat = lambda k: np.concatenate([getattr(r, k) for r in results])  # noqa: E731
-    mean = lambda k: float(np.nanmean([getattr(r, k) for r in results]))  # noqa: E731
+
+    def mean(k):
+        v = np.array([getattr(r, k) for r in results], dtype=float)
+        return float(v[np.isfinite(v)].mean()) if np.isfinite(v).any() else float("nan")
+
     return TrialResult(
         trial=r0.trial, fps=r0.fps, noisy=r0.noisy, seed=-1,
         ic_err_s=cat("ic_err_s"), to_err_s=cat("to_err_s"), contact_err_s=cat("contact_err_s"),
