@@ -4,16 +4,18 @@ Why this is hard (BIOMECHANICS.md section 7): a pose model gives hip joint centr
 the line through both hip centres is the axis the pelvis tilts about, so tilt cannot be
 read from hip keypoints. This module never uses the hip-to-hip line. It uses:
 
-1. **the silhouette contour of the lower back and buttocks** (``silhouette`` features
-   of ``gaitlens.pose.silhouette``: distances from the trunk axis to the mask edge at
-   levels along the trunk). The dorsal sacral/buttock contour is attached to the pelvis
-   and turns with it. Its angle ``theta`` (upward direction from vertical-up, +
-   forward) is fitted per frame on the back edge between ``CONTOUR_LEVELS``; the clip
-   median of ``theta`` maps linearly to the clip's tilt (gain and intercept stored in
-   ``gaitlens/data/reference_bands.json``, fitted on synthetic renders: leave-one-out
-   error 1.09 deg). The frame-to-frame motion of the contour did NOT follow the true
-   within-stride tilt on renders (arms and thighs cross the contour), so the estimate
-   is one value per clip and the within-stride range is reported as not measured.
+1. **the silhouette around the pelvis** (``silhouette`` features of
+   ``gaitlens.pose.silhouette``: distances from the trunk axis to the mask edge at
+   levels along the trunk). Anterior tilt drops the front of the pelvis (ASIS) and
+   pushes the lower abdomen forward: the front edge at ``ABDOMEN_LEVELS`` (just above
+   the hips) minus the front edge at ``CHEST_LEVELS``, in trunk lengths, maps linearly
+   to the clip's tilt (line stored in ``gaitlens/data/reference_bands.json``, fitted on
+   parametric and Fukuchi-driven renders: leave-one-out error 1.38 deg vs 4.0 deg for
+   the prior alone). The back edge gives the clothing and noise checks (lumbar
+   concavity, residual of a line fitted over the buttocks, ``CONTOUR_LEVELS``). The
+   frame-to-frame motion of these edges did not follow the true within-stride tilt on
+   the Fukuchi-driven renders (arms and thighs cross the edges), so the estimate is one
+   value per clip and the within-stride range is reported as not measured.
 2. **posture relations / population prior**: the mean running tilt of healthy runners
    (Fukuchi et al. 2017 ASIS/PSIS markers, see reference_bands.json) sets the level
    when the silhouette cannot; tilt differs by up to about 20 deg between runners
@@ -23,10 +25,11 @@ read from hip keypoints. This module never uses the hip-to-hip line. It uses:
    standing tilt (e.g. measured by a clinician); the running level is then that value
    plus the healthy runners' mean running-minus-standing change.
 
-The confidence (0..1 per frame) multiplies: share of contour levels found, fit residual
-(edge noise), a clothing factor (a loose top hides the lumbar concavity: a flat,
-low-curvature contour around the hips) and agreement between the silhouette level and
-the healthy-runner band; capped at ``contour_max_confidence``. Every output is labelled
+The confidence (0..1 per frame) multiplies: share of edge levels found, edge noise, a
+clothing factor (a loose top hides the lumbar concavity: a flat, low-curvature back
+contour) and the plausibility of the silhouette level against healthy runners (weight
+1 within 3 SD, 0 beyond 5 SD); capped at ``silhouette_max_confidence``. Low weight
+pulls the value to the healthy-runner level. Every output is labelled
 as an estimate; docs/kinematics.md states the measured error and the limits.
 """
 
@@ -206,7 +209,7 @@ def _odd(k: int) -> int:
 def estimate_tilt(clean, config=None) -> PelvicTilt:
     """ESTIMATED pelvic tilt (deg, + anterior) and per-frame confidence (0..1).
 
-    Method ``silhouette_contour`` when the track has silhouette features with enough
+    Method ``silhouette_abdomen`` when the track has silhouette features with enough
     valid frames, else ``population_prior`` (constant level, low confidence).
     """
     n = len(clean.time_s)

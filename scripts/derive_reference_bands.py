@@ -16,6 +16,9 @@ and between-runner variation; only 3 subjects, so a between-subject SD alone is 
 estimable), after dropping strides more than 3.5 robust z (median/MAD) from their own
 trial's median (event-detection failures); tilt bands from markers keep every stride.
 Norm metrics: mean +- 2 SD over the 46 subjects' means.
+Fukuchi bands also record ``mean/sd_with_pose_noise``: the same metrics measured through
+``gaitlens.mocap.PoseNoise`` (MediaPipe-like keypoint noise), i.e. the spread a healthy
+runner's strides show to the tool (not used for low/high).
 Literature bands (BIOMECHANICS.md section 8) where the data cannot give one (trunk lean:
 the Fukuchi set has no trunk markers).
 
@@ -113,7 +116,7 @@ def band_from_strides(x: np.ndarray, trial: np.ndarray, robust: bool = True) -> 
     }
 
 
-def fukuchi_runs(data: Path):
+def fukuchi_runs(data: Path, noise=None):
     import kinematics_fukuchi as kf
 
     from gaitlens.mocap import fukuchi
@@ -122,7 +125,7 @@ def fukuchi_runs(data: Path):
     for p in fukuchi.list_trials(data / "mocap" / "fukuchi2017"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            r = kf.run_trial(p, fps=30.0, camera_side="left")
+            r = kf.run_trial(p, fps=30.0, camera_side="left", noise=noise, seed=0)
         tilt = kf.truth_stride_tilt(r)
         r.table["truth_tilt_mean_deg"] = tilt["tilt_mean_deg"].to_numpy()
         r.table["truth_tilt_rom_deg"] = tilt["tilt_rom_deg"].to_numpy()
@@ -131,6 +134,17 @@ def fukuchi_runs(data: Path):
         runs.append(r)
         print(f"  {r.name}: {len(r.table)} strides ({r.event_source} events)", file=sys.stderr)
     return runs
+
+
+def measured_spread(noisy_runs) -> dict:
+    """Mean and SD of each metric as measured through MediaPipe-like keypoint noise
+    (``gaitlens.mocap.PoseNoise``): what a healthy runner's strides look like to the tool."""
+    allt = pd.concat([r.table.assign(trial=r.name) for r in noisy_runs], ignore_index=True)
+    out = {}
+    for m in FUKUCHI_METRICS:
+        b = band_from_strides(allt[m].to_numpy(float), allt["trial"].to_numpy())
+        out[m] = {"mean_with_pose_noise": b["mean"], "sd_with_pose_noise": b["sd"]}
+    return out
 
 
 def derive_fukuchi(runs) -> tuple[dict, dict]:
@@ -266,6 +280,11 @@ def main(argv=None) -> int:
     print("Fukuchi trials ...", file=sys.stderr)
     runs = fukuchi_runs(args.data)
     f_bands, consts = derive_fukuchi(runs)
+    from gaitlens.mocap import PoseNoise
+
+    print("Fukuchi trials with PoseNoise ...", file=sys.stderr)
+    for m, extra in measured_spread(fukuchi_runs(args.data, noise=PoseNoise())).items():
+        f_bands[m].update(extra)
     print("norms ...", file=sys.stderr)
     n_bands, curves = derive_norms(args.data / "norms" / "bmc_ric_running_strides.csv.gz")
     bands = {**f_bands, **n_bands}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -159,3 +161,30 @@ def test_nan_frames_stay_local():
     v = df["right_thigh_angular_velocity_deg_per_s"].to_numpy()
     assert np.isnan(v[99]) and np.isnan(v[101])
     assert np.isfinite(v[:98]).all() and np.isfinite(v[103:]).all()
+
+
+FUKUCHI = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mocap" / "fukuchi2017"
+
+
+def test_angles_match_marker_truth_on_projected_fukuchi():
+    """Noise-free projected keypoints (60 fps) through cleaning: RMSE <= 3 deg."""
+    path = FUKUCHI / "RBDS001runT25markers.txt"
+    if not path.is_file():
+        pytest.skip("Fukuchi data not available")
+    from gaitlens import cleaning
+    from gaitlens.mocap import load_trial, to_side_view
+
+    trial = load_trial(path)
+    track, _ = to_side_view(trial, fps=60.0, camera_side="left", duration_s=8.0, start_s=2.0)
+    clean = cleaning.clean(track, AnalysisConfig())
+    df = K.compute(clean, None, AnalysisConfig())
+    t = track.time_s + 2.0
+    jc = trial.joint_centres
+    for side in schema.SIDES:
+        res = {q: np.stack([np.interp(t, trial.time_s, jc[f"{side}_{q}"][:, j]) for j in (0, 1)],
+                           axis=1) for q in ("hip", "knee", "ankle")}  # fmt: skip
+        thigh = K.segment_angle_deg(res["hip"], res["knee"])
+        knee = thigh - K.segment_angle_deg(res["knee"], res["ankle"])
+        for col, truth in (("thigh_angle_deg", thigh), ("knee_flexion_deg", knee)):
+            e = df[f"{side}_{col}"].to_numpy() - truth
+            assert np.sqrt(np.nanmean(e**2)) <= 3.0, (side, col)
