@@ -233,7 +233,7 @@ def demo_analysis(
                 hamstring_stretch_peak_pct=7.5 + 0.3 * jit[14],
                 hamstring_stretch_peak_pct_cycle=88 + jit[15],
                 vertical_oscillation_legs=0.08 + 0.004 * jit[16],
-                quality=0.9 if side == "right" else 0.7,
+                quality="ok",
                 visibility_mean=0.95 if side == "right" else 0.7,
                 events_interpolated=False,
             )

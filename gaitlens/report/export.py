@@ -12,11 +12,12 @@ which OpenSim's TRCFileAdapter reads::
     <blank>
     1  0.000000  ...
 
-Coordinates are in the analysis frame (x = direction of travel, y = up, z = 0: one
-camera gives no depth), which matches OpenSim's axes. Units, in order of preference:
-metres when the clean track carries a metric scale, leg lengths (``legs``) when it
-carries the leg length in pixels, else image pixels flipped to y-up (``px``). The
-``Units`` field says which; missing points are empty cells (as Pose2Sim writes them).
+Coordinates are the cleaned points (swaps repaired, filtered) in the analysis frame
+(x = direction of travel, y = up, z = 0: one camera gives no depth), which matches
+OpenSim's axes; landmarks the cleaning stage does not track come from the raw pose.
+Units: metres when a scale is known (runner height or belt speed given), else leg
+lengths (``legs``), else pixels (``px``). The ``Units`` field says which; missing points
+are empty cells (as Pose2Sim writes them).
 """
 
 from __future__ import annotations
@@ -37,20 +38,22 @@ def keypoints_for_export(analysis) -> tuple[np.ndarray, np.ndarray, tuple, str]:
     clean = analysis.clean
     names = tuple(track.landmark_names)
     time_s = np.asarray(track.time_s, float)
-    xy = None
-    units = "px"
-    # metric or leg-length points from the cleaning stage, when it provides them
-    for attr, unit in (("xy_m", "m"), ("xy_legs", "legs")):
-        arr = getattr(clean, attr, None)
-        if arr is not None and np.shape(arr) == track.xy_px.shape:
-            xy, units = np.asarray(arr, float), unit
-            break
+    xy, units = None, "px"
+    pts = getattr(clean, "points", None)
+    if isinstance(pts, dict) and pts:
+        # the cleaning stage's points: analysis frame (x travel, y up), image-px scale
+        xy = _image_to_analysis(analysis, unscaled=True)[0]
+        n = track.n_frames
+        for name, arr in pts.items():
+            if name in names and np.shape(arr) == (n, 2):
+                xy[:, names.index(name)] = np.asarray(arr, float)
+        xy, units = _scaled(analysis, xy)
     if xy is None:
-        cl_track = getattr(clean, "track", clean)
-        arr = getattr(cl_track, "xy", None)
-        unit = getattr(cl_track, "units", None) or getattr(clean, "units", None)
-        if arr is not None and unit and np.shape(arr) == track.xy_px.shape:
-            xy, units = np.asarray(arr, float), str(unit)
+        for attr, unit in (("xy_m", "m"), ("xy_legs", "legs")):
+            arr = getattr(clean, attr, None)
+            if arr is not None and np.shape(arr) == track.xy_px.shape:
+                xy, units = np.asarray(arr, float), unit
+                break
     if xy is None:
         xy, units = _image_to_analysis(analysis)
     xyz = np.concatenate([xy, np.zeros(xy.shape[:2] + (1,))], axis=2)
@@ -58,33 +61,46 @@ def keypoints_for_export(analysis) -> tuple[np.ndarray, np.ndarray, tuple, str]:
     return time_s, xyz, names, units
 
 
-def _image_to_analysis(analysis) -> tuple[np.ndarray, str]:
-    """Image pixels -> analysis frame: y up, x in the direction of travel.
-
-    Scaled to leg lengths when the clean track knows the leg length in pixels, to
-    metres when it knows metres per pixel; origin at the clip's median hip midpoint.
-    """
+def _image_to_analysis(analysis, unscaled: bool = False) -> tuple[np.ndarray, str]:
+    """Raw image pixels -> analysis frame: y up, x in the direction of travel, origin
+    at the cleaning stage's origin (else the clip's median hip midpoint)."""
     track = analysis.track
     clean = analysis.clean
     xy = track.xy_px.astype(float).copy()
     names = list(track.landmark_names)
-    xy[..., 1] = -xy[..., 1]  # y up
+    origin = getattr(clean, "origin_px", None)
+    if origin is None or not np.isfinite(origin).all():
+        try:
+            hips = xy[:, [names.index("left_hip"), names.index("right_hip")]]
+            origin = np.nanmedian(hips.reshape(-1, 2), axis=0)
+        except ValueError:
+            origin = (0.0, 0.0)
+    if not np.isfinite(origin).all():
+        origin = (0.0, 0.0)
+    xy[..., 0] -= origin[0]
+    xy[..., 1] = origin[1] - xy[..., 1]  # y up
     if getattr(clean, "facing", None) == "left":
         xy[..., 0] = -xy[..., 0]
-    try:
-        hips = xy[:, [names.index("left_hip"), names.index("right_hip")]]
-        origin = np.nanmedian(hips.reshape(-1, 2), axis=0)
-        if np.isfinite(origin).all():
-            xy -= origin
-    except ValueError:
-        pass
+    if unscaled:
+        return xy, "px"
+    return _scaled(analysis, xy)
+
+
+def _scaled(analysis, xy_px: np.ndarray) -> tuple[np.ndarray, str]:
+    """Analysis-frame pixels to metres (scale known: runner height or belt speed, see
+    gaitlens.kinematics), else to leg lengths, else unchanged pixels."""
+    clean = analysis.clean
+    attrs = getattr(analysis.frames, "attrs", {}) if analysis.frames is not None else {}
+    leg_px = attrs.get("leg_length_px") or getattr(clean, "leg_length_px", None)
+    m_per_leg = attrs.get("m_per_leg")
     m_per_px = getattr(clean, "m_per_px", None)
-    leg_px = getattr(clean, "leg_length_px", None)
     if m_per_px is not None and np.isfinite(m_per_px) and m_per_px > 0:
-        return xy * float(m_per_px), "m"
+        return xy_px * float(m_per_px), "m"
     if leg_px is not None and np.isfinite(leg_px) and leg_px > 0:
-        return xy / float(leg_px), "legs"
-    return xy, "px"
+        if m_per_leg is not None and np.isfinite(m_per_leg) and m_per_leg > 0:
+            return xy_px / float(leg_px) * float(m_per_leg), "m"
+        return xy_px / float(leg_px), "legs"
+    return xy_px, "px"
 
 
 # ---------------------------------------------------------------------- TRC

@@ -43,23 +43,22 @@ KEY_METRICS = (
     "hamstring_stretch_peak_pct_cycle",
     "vertical_oscillation_legs",
 )
-#: stride-table columns shown in the report
-TABLE_COLUMNS = (
-    "ic_s",
-    "stride_time_s",
-    "cadence_spm",
-    "contact_time_s",
-    "duty_factor",
-    "overstride_legs",
-    "knee_flexion_ic_deg",
-    "hip_flexion_ic_deg",
-    "hip_extension_to_deg",
-    "trunk_lean_mean_deg",
-    "pelvic_tilt_mean_deg",
-    "pelvis_lag_ms",
-    "hamstring_stretch_peak_pct",
-    "visibility_mean",
-)
+#: stride-table columns shown in the report, with short headers (name, unit) for print
+TABLE_COLUMNS = {
+    "ic_s": ("foot strike", "s"),
+    "stride_time_s": ("stride", "ms"),
+    "contact_time_s": ("contact", "ms"),
+    "duty_factor": ("duty", "%"),
+    "overstride_legs": ("over-stride", "% leg"),
+    "knee_flexion_ic_deg": ("knee at strike", "°"),
+    "knee_flexion_midstance_deg": ("knee mid-stance", "°"),
+    "hip_flexion_ic_deg": ("hip at strike", "°"),
+    "hip_extension_to_deg": ("hip ext. toe-off", "°"),
+    "trunk_lean_mean_deg": ("trunk lean", "°"),
+    "pelvis_lag_ms": ("pelvis lag", "ms"),
+    "hamstring_stretch_peak_pct": ("hamstring peak", "%"),
+    "visibility_mean": ("visible", "%"),
+}
 SEVERITY_WORD = {"none": "not seen", "mild": "mild", "marked": "marked"}
 CONFIDENCE_WORD = {
     "low": "low confidence",
@@ -155,7 +154,7 @@ def key_numbers(analysis) -> list:
     st = analysis.strides
     rows = []
     if st is None or not len(st):
-        return rows
+        return rows, []
     for m in KEY_METRICS:
         if m not in st or not st[m].notna().any():
             continue
@@ -215,9 +214,93 @@ def key_numbers(analysis) -> list:
                     else ("in" if lo is not None or hi is not None else "na")
                 ),
                 estimated="pelvic_tilt" in m,
+                unreliable=m.startswith("pelvic_tilt") and _tilt_unseen(analysis),
             )
         )
+    sources: list = []
+    for r in rows:
+        src = r["band_source"]
+        if src and src not in sources:
+            sources.append(src)
+        r["ref"] = sources.index(src) + 1 if src else None
+        if r["unreliable"]:
+            r["status"] = "na"
+            for d in r["sides"]:
+                d["status"] = "na"
+    return rows, sources
+
+
+def _tilt_unseen(analysis) -> bool:
+    """The pelvic tilt estimate is mostly the population prior (pelvis not seen)."""
+    from .overlay import TILT_MIN_CONFIDENCE
+
+    c = (analysis.quality or {}).get("pelvic_tilt_confidence")
+    return _finite(c) and float(c) < TILT_MIN_CONFIDENCE
+
+
+def _evidence_band(analysis, metric, lo, hi) -> str:
+    lab = label(metric)
+    if _finite(lo) and _finite(hi):
+        return f"{lab.fmt(lo)} to {lab.fmt(hi)}"
+    if _finite(hi):
+        return f"up to {lab.fmt(hi)}"
+    if _finite(lo):
+        return f"at least {lab.fmt(lo)}"
+    return band_text(analysis, metric)
+
+
+def evidence_rows(analysis, evidence) -> list:
+    """Evidence grouped by metric (primary metrics first): per side the value (median
+    over strides), where it falls against the band and how many strides are outside."""
+    groups: dict = {}
+    for ev in evidence or []:
+        metric = _get(ev, "metric", "")
+        lab = label(metric)
+        g = groups.setdefault(
+            metric,
+            dict(
+                metric=metric,
+                label=lab.text if metric in _known() else (_get(ev, "label") or lab.text),
+                unit=lab.unit if metric in _known() else (_get(ev, "unit") or lab.unit),
+                band=_evidence_band(analysis, metric, _get(ev, "band_low"), _get(ev, "band_high")),
+                role=_get(ev, "role", "primary"),
+                sides={},
+            ),
+        )
+        val = _get(ev, "value")
+        side = _get(ev, "side")
+        outside = _get(ev, "strides_outside", []) or []
+        status = _status(val, _get(ev, "band_low"), _get(ev, "band_high"))
+        bad = _get(ev, "direction")
+        if status in ("high", "low") and bad in ("high", "low") and status != bad:
+            status = f"other-{status}"  # outside, but on the side that is not this fault
+        cell = dict(
+            value=lab.fmt(val),
+            status=status,
+            n_outside=len(outside),
+            n_strides=_get(ev, "n_strides"),
+        )
+        for s in SIDES if side not in SIDES else (side,):
+            g["sides"][s] = cell
+    rows = list(groups.values())
+    rows.sort(key=lambda g: 0 if g["role"] == "primary" else 1)
     return rows
+
+
+def _per_side(per_side) -> dict:
+    out = {}
+    for s, v in (per_side or {}).items():
+        if isinstance(v, dict):
+            judged = bool(v.get("judged", True))
+            sev = v.get("severity", "none")
+            out[s] = dict(
+                severity=sev,
+                judged=judged,
+                text=SEVERITY_WORD.get(sev, sev) if judged else "not judged",
+            )
+        else:
+            out[s] = dict(severity=str(v), judged=True, text=SEVERITY_WORD.get(str(v), str(v)))
+    return out
 
 
 def findings_context(analysis) -> list:
@@ -231,67 +314,39 @@ def findings_context(analysis) -> list:
                     id=fid,
                     title=FAULT_TITLE[fid],
                     severity="none",
-                    missing=True,
+                    severity_word="not assessed",
                     confidence="low",
+                    confidence_word=CONFIDENCE_WORD["low"],
+                    judged=False,
                     score=None,
-                    explanation="This fault was not assessed.",
+                    explanation="This pattern was not assessed.",
                     advice="",
                     reasons=[],
                     evidence=[],
                     per_side={},
+                    missing=True,
                 )
             )
             continue
-        ev_rows = []
-        for ev in _get(f, "evidence", []) or []:
-            metric = _get(ev, "metric", "")
-            lab = label(metric)
-            unit_raw = _get(ev, "unit", "")
-            val = _get(ev, "value")
-            lo, hi = _get(ev, "band_low"), _get(ev, "band_high")
-            if lo is not None or hi is not None:
-                if _finite(lo) and _finite(hi):
-                    band = f"{lab.fmt(lo)} to {lab.fmt(hi)}"
-                elif _finite(hi):
-                    band = f"up to {lab.fmt(hi)}"
-                elif _finite(lo):
-                    band = f"at least {lab.fmt(lo)}"
-                else:
-                    band = ""
-            else:
-                band = band_text(analysis, metric)
-            outside = _get(ev, "strides_outside", []) or []
-            n = _get(ev, "n_strides")
-            ev_rows.append(
-                dict(
-                    label=lab.text if metric in _known() else (_get(ev, "label") or lab.text),
-                    value=lab.fmt(val),
-                    unit=lab.unit if metric in _known() else (unit_raw or lab.unit),
-                    band=band,
-                    side=_get(ev, "side") or "both",
-                    n_outside=len(outside),
-                    n_strides=n,
-                    status=_status(val, lo, hi),
-                    direction=_get(ev, "direction"),
-                )
-            )
         sev = _get(f, "severity", "none")
         conf = _get(f, "confidence", "low")
+        judged = bool(_get(f, "judged", conf != "low"))
         score = _get(f, "score")
         out.append(
             dict(
                 id=fid,
                 title=_get(f, "title") or FAULT_TITLE[fid],
                 severity=sev,
-                severity_word=SEVERITY_WORD.get(sev, sev),
+                severity_word=SEVERITY_WORD.get(sev, sev) if judged else "cannot judge",
                 confidence=conf,
                 confidence_word=CONFIDENCE_WORD.get(conf, conf),
-                score=(f"{float(score):.2f}" if _finite(score) else None),
+                judged=judged,
+                score=(f"{float(score):.2f}" if _finite(score) and judged else None),
                 explanation=_get(f, "explanation", ""),
                 advice=_get(f, "advice", ""),
                 reasons=list(_get(f, "confidence_reasons", []) or []),
-                evidence=ev_rows,
-                per_side=dict(_get(f, "per_side", {}) or {}),
+                evidence=evidence_rows(analysis, _get(f, "evidence", [])),
+                per_side=_per_side(_get(f, "per_side", {})),
                 missing=False,
             )
         )
@@ -306,20 +361,20 @@ def _known():
 
 def headline(findings: list) -> tuple[str, str]:
     """One sentence for the top of the report, and its CSS class."""
-    flagged = [f for f in findings if f["severity"] in ("mild", "marked")]
+    flagged = [f for f in findings if f["judged"] and f["severity"] in ("mild", "marked")]
+    unjudged = [f for f in findings if not f["judged"]]
+    tail = ""
+    if unjudged:
+        names = ", ".join(f["title"] for f in unjudged)
+        tail = f" Not judged (the video does not show it reliably enough): {names}."
     if flagged:
         names = "; ".join(
             f"{f['title']} ({f['severity']}, {f['confidence_word']})" for f in flagged
         )
         n = len(flagged)
-        return (f"{n} of 3 hamstring-loading patterns seen: {names}.", "warn")
-    low = [f for f in findings if f["confidence"] == "low"]
-    if low:
-        return (
-            "None of the 3 hamstring-loading patterns was seen, but "
-            f"{len(low)} of the 3 could only be judged with low confidence (see below).",
-            "unsure",
-        )
+        return (f"{n} of 3 hamstring-loading patterns seen: {names}.{tail}", "warn")
+    if unjudged:
+        return (f"No hamstring-loading pattern seen in what could be judged.{tail}", "unsure")
     return ("None of the 3 hamstring-loading patterns was seen.", "ok")
 
 
@@ -332,7 +387,7 @@ def stride_table(analysis) -> dict:
         return dict(headers=[], rows=[])
     cols = [c for c in TABLE_COLUMNS if c in st]
     flags = stride_flags(analysis)
-    headers = [label(c).full for c in cols]
+    headers = [dict(name=TABLE_COLUMNS[c][0], unit=TABLE_COLUMNS[c][1]) for c in cols]
     rows = []
     for i, r in st.reset_index(drop=True).iterrows():
         cells = []
@@ -342,7 +397,9 @@ def stride_table(analysis) -> dict:
             hi = band.get("high") if band is not None else None
             cells.append(dict(text=label(c).fmt(r[c]), status=_status(r[c], lo, hi)))
         fl = [FAULT_TITLE[f].split(" (")[0] for f in flags.columns if bool(flags.iloc[i][f])]
-        rows.append(dict(side=r["side"], stride=int(r.get("stride", i)), cells=cells, flags=fl))
+        q = str(r.get("quality", ""))
+        rows.append(dict(side=r["side"], stride=int(r.get("stride", i)), cells=cells, flags=fl,
+                         quality="" if q in ("ok", "nan", "") else q))  # fmt: skip
     return dict(headers=headers, rows=rows)
 
 
@@ -384,10 +441,23 @@ def quality_context(analysis, findings) -> dict:
             f"{100 * float(q['pelvic_tilt_confidence']):.0f} %",
             "from the body outline around the pelvis; loose clothing lowers it",
         )
-    if q.get("view"):
-        add("camera view", str(q["view"]))
-    if q.get("swaps_repaired") is not None:
-        add("left/right leg mix-ups repaired", str(q["swaps_repaired"]))
+    view = q.get("view")
+    if isinstance(view, dict) and _finite(view.get("side_view_score")):
+        add(
+            "side view score",
+            f"{float(view['side_view_score']):.2f}",
+            "1 = clean side view; lower = the camera looks partly from the front or back",
+        )
+    elif isinstance(view, str):
+        add("camera view", view)
+    sw = q.get("swaps_repaired")
+    if sw is not None:
+        n_sw = int(np.size(sw)) if not np.isscalar(sw) else int(sw)
+        add(
+            "frames with left/right legs mixed up, repaired",
+            str(n_sw),
+            "the pose model confused the legs; the cleaning step swapped them back",
+        )
     reasons = []
     for f in findings:
         for r in f["reasons"]:
@@ -413,8 +483,12 @@ def representative_stride(analysis, side: Optional[str] = None):
     r = st[st["side"] == s]
     if not len(r):
         r = st
-    if "quality" in r and r["quality"].notna().any():
-        r = r[r["quality"] >= r["quality"].median()]
+    if "quality" in r and len(r):
+        q = r["quality"]
+        if q.dtype.kind in "fiu" and q.notna().any():
+            r = r[q >= q.median()]
+        elif (q.astype(str) == "ok").any():
+            r = r[q.astype(str) == "ok"]
     med = r["stride_time_s"].median()
     return r.loc[(r["stride_time_s"] - med).abs().idxmin()]
 
@@ -464,7 +538,7 @@ def figures_context(analysis) -> dict:
         ("cycles", lambda: plots.plot_gait_cycles(analysis)),
         ("pelvis", lambda: plots.plot_pelvis_timing(analysis)),
         ("left_right", lambda: plots.plot_left_right(analysis)),
-        ("signals", lambda: plots.plot_signals(analysis)),
+        ("signals", lambda: plots.plot_signals(analysis, columns=_near_columns(analysis))),
     ):
         try:
             fig, _ = fn()
@@ -475,11 +549,19 @@ def figures_context(analysis) -> dict:
     return figs
 
 
+def _near_columns(analysis) -> list:
+    from .overlay import near_side
+
+    s = near_side(analysis)
+    return [f"{s}_hip_flexion_deg", f"{s}_knee_flexion_deg"]
+
+
 def report_context(analysis, video_file: Optional[str] = None, stills: bool = True) -> dict:
     from .. import __version__
 
     findings = findings_context(analysis)
     head, head_class = headline(findings)
+    kn_rows, kn_sources = key_numbers(analysis)
     v = analysis.video or {}
     clean = analysis.clean
     summ = analysis.summary or {}
@@ -500,7 +582,8 @@ def report_context(analysis, video_file: Optional[str] = None, stills: bool = Tr
         headline=head,
         headline_class=head_class,
         findings=findings,
-        key_numbers=key_numbers(analysis),
+        key_numbers=kn_rows,
+        band_sources=kn_sources,
         figures=figures_context(analysis),
         stills=stills_context(analysis) if stills else dict(frames=[], note=""),
         stride_table=stride_table(analysis),

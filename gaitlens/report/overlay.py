@@ -15,6 +15,7 @@ downsized on decode.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,18 @@ import numpy as np
 from ..pose.skeleton import BONES
 from ..schema import FAULT_IDS, SIDES
 
-MAX_SIDE_PX = 1280
+#: long side of the annotated video: 960 px keeps the overlay legible and the cost low
+#: (720x1280 treadmill clip, 360 frames: 3.6 s at 960 px vs 5.0 s at 1280 px, against
+#: about 25 s of pose on the same 2-core machine)
+MAX_SIDE_PX = 960
+#: below this per-frame confidence the tilt estimate is mostly the population prior
+#: (gaitlens.pelvis), so the overlay says "not seen" instead of a number
+TILT_MIN_CONFIDENCE = 0.25
+#: x264 settings of the annotated video: "superfast" encodes about 2x faster than
+#: "veryfast" at a larger file (measured on the 720x1280 treadmill clip: 3.5 s vs 8 s
+#: for 360 frames, 4.3 vs 2.5 MB); crf 25 keeps the overlay text crisp.
+PRESET = "superfast"
+CRF = 25
 #: RGB colours (frames are RGB); matplotlib's tab10 blue/orange, as in the plots.
 SIDE_RGB = {"left": (31, 119, 180), "right": (255, 127, 14)}
 FLAG_RGB = (230, 40, 40)
@@ -54,42 +66,65 @@ def facing(analysis) -> str:
 # ---------------------------------------------------------------------- stride flags
 def stride_flags(analysis):
     """Boolean DataFrame (rows = ``analysis.strides``, columns = fault ids): the stride
-    shows the fault's pattern. Taken from stride-table columns ``flag_<fault>`` /
-    ``<fault>_flag`` when the classifier writes them, else from each finding's evidence
-    (``strides_outside`` of a finding with severity above ``none``)."""
+    shows the fault's pattern.
+
+    Source, in order: stride-table columns (``<fault>`` as bool, ``flag_<fault>``,
+    ``<fault>_flag``) when present; else ``gaitlens.faults.stride_flags`` (the
+    classifier's own per-stride rule) for real findings; else the findings' evidence
+    (strides outside a primary metric's band). Strides are flagged only for findings
+    that were judged (not low confidence) at severity mild or marked, so the video and
+    the report never flag a fault the verdict does not assert.
+    """
     import pandas as pd
 
     st = analysis.strides
     if st is None or not len(st):
         return pd.DataFrame(columns=list(FAULT_IDS), dtype=bool)
     out = pd.DataFrame(False, index=st.index, columns=list(FAULT_IDS))
-    found_cols = False
+    found = False
     for fid in FAULT_IDS:
-        for col in (f"flag_{fid}", f"{fid}_flag", f"fault_{fid}"):
-            if col in st:
+        for col in (fid, f"flag_{fid}", f"{fid}_flag", f"fault_{fid}"):
+            if col in st and (col != fid or st[col].dtype == bool):
                 out[fid] = st[col].fillna(0).astype(bool).to_numpy()
-                found_cols = True
-    if found_cols:
-        return out
-    for f in analysis.findings or []:
-        fid = _get(f, "id")
-        if fid not in out or _get(f, "severity") in (None, "none"):
-            continue
-        for ev in _get(f, "evidence", []) or []:
-            ids = _get(ev, "strides_outside", []) or []
-            side = _get(ev, "side")
-            for sid in ids:
-                if isinstance(sid, dict):
-                    side_i, sid = sid.get("side", side), sid.get("stride")
-                elif isinstance(sid, (list, tuple)) and len(sid) == 2:
-                    side_i, sid = sid
-                else:
-                    side_i = side
-                m = st["stride"] == sid
-                if side_i in SIDES:
-                    m &= st["side"] == side_i
-                out.loc[m, fid] = True
+                found = True
+    findings = {_get(f, "id"): f for f in analysis.findings or []}
+    real = any(hasattr(f, "judged") for f in findings.values())
+    if not found and real:
+        try:
+            from .. import faults
+
+            rules = faults.load_rules(getattr(analysis.config, "faults", None) or None)
+            sf = faults.stride_flags(st, analysis.bands, rules)
+            for fid in FAULT_IDS:
+                if fid in sf:
+                    out[fid] = sf[fid].to_numpy(bool)
+            found = True
+        except Exception:
+            found = False
+    if not found:
+        for fid, f in findings.items():
+            if fid not in out:
+                continue
+            for ev in _get(f, "evidence", []) or []:
+                if _get(ev, "role", "primary") != "primary":
+                    continue
+                side = _get(ev, "side")
+                for sid in _get(ev, "strides_outside", []) or []:
+                    m = st["stride"] == sid
+                    if side in SIDES:
+                        m &= st["side"] == side
+                    out.loc[m, fid] = True
+    for fid in FAULT_IDS:
+        f = findings.get(fid)
+        if f is None or not finding_asserted(f):
+            out[fid] = False
     return out
+
+
+def finding_asserted(f) -> bool:
+    """The finding states a fault: severity mild/marked on a judged measurement."""
+    judged = _get(f, "judged", _get(f, "confidence") != "low")
+    return bool(judged) and _get(f, "severity") in ("mild", "marked")
 
 
 # ---------------------------------------------------------------------- per-frame data
@@ -129,14 +164,16 @@ def _frame_signal(frames, n, col):
 def overlay_data(analysis) -> OverlayData:
     track = analysis.track
     n = track.n_frames
-    xy = track.xy_px.astype(float)
-    swapped = _get(analysis.clean, "swapped")
-    if swapped is not None and np.shape(swapped) == (n,) and np.any(swapped):
-        from ..pose.skeleton import mirror_index
-
-        xy = xy.copy()
-        sw = np.asarray(swapped, bool)
-        xy[sw] = xy[sw][:, mirror_index()]
+    xy = track.xy_px.astype(float).copy()
+    names = list(track.landmark_names)
+    # the cleaned points (swaps repaired, outliers removed, gaps filled, filtered) in
+    # image pixels where the cleaning stage provides them; raw pose elsewhere
+    pts = _get(analysis.clean, "points")
+    to_img = getattr(analysis.clean, "to_image_px", None)
+    if isinstance(pts, dict) and callable(to_img):
+        for name, arr in pts.items():
+            if name in names and np.shape(arr) == (n, 2):
+                xy[:, names.index(name)] = to_img(np.asarray(arr, float))
     fr = analysis.frames
     hip = {s: _frame_signal(fr, n, f"{s}_hip_flexion_deg") for s in SIDES}
     knee = {s: _frame_signal(fr, n, f"{s}_knee_flexion_deg") for s in SIDES}
@@ -195,34 +232,58 @@ def overlay_data(analysis) -> OverlayData:
 
 
 # ---------------------------------------------------------------------- drawing
-def _text(img, text, org, scale, color=WHITE, thick=1, bg=False):
-    """Outlined text; a ``°`` is drawn as a small circle (Hershey fonts lack it)."""
+@lru_cache(maxsize=4096)
+def _sprite(text: str, scale: float, thick: int):
+    """Alpha masks (outline, fill) of an outlined label, rendered once and cached: a
+    label is then blended onto each frame instead of re-rasterised (``cv2.putText`` with
+    anti-aliasing dominated the drawing time). A ``°`` is drawn as a small circle
+    (Hershey fonts lack it). Returns ``(outline, fill, baseline_y)`` float32 masks."""
     import cv2
 
     font = cv2.FONT_HERSHEY_SIMPLEX
     parts = text.split("°")
+    r = max(2, int(3 * scale))
     wsum = sum(cv2.getTextSize(p, font, scale, thick)[0][0] for p in parts)
-    wsum += (2 * max(2, int(3 * scale)) + 3) * (len(parts) - 1)
-    th = cv2.getTextSize("Hg", font, scale, thick)[0][1]
-    # keep the whole label inside the image
-    x = int(np.clip(org[0], 3, max(3, img.shape[1] - wsum - 3)))
-    y = int(np.clip(org[1], th + 3, max(th + 3, img.shape[0] - 4)))
-    if bg:
-        pad = max(2, int(4 * scale))
-        sub = img[max(0, y - th - pad) : y + pad, max(0, x - pad) : x + wsum + pad]
-        sub[:] = (sub * 0.35).astype(np.uint8)
+    wsum += (2 * r + 3) * (len(parts) - 1)
+    (_, th), base = cv2.getTextSize("Hg", font, scale, thick)
+    pad = max(2, int(4 * scale))
+    h, w = th + base + 2 * pad, wsum + 2 * pad
+    outline = np.zeros((h, w), np.uint8)
+    fill = np.zeros((h, w), np.uint8)
+    x, y = pad, pad + th
     for i, part in enumerate(parts):
         if part:
-            cv2.putText(img, part, (x, y), font, scale, (0, 0, 0), thick + 2, cv2.LINE_AA)
-            cv2.putText(img, part, (x, y), font, scale, color, thick, cv2.LINE_AA)
+            cv2.putText(outline, part, (x, y), font, scale, 255, thick + 2, cv2.LINE_AA)
+            cv2.putText(fill, part, (x, y), font, scale, 255, thick, cv2.LINE_AA)
             x += cv2.getTextSize(part, font, scale, thick)[0][0]
         if i < len(parts) - 1:
-            r = max(2, int(3 * scale))
             c = (x + r + 1, y - int(18 * scale))
-            cv2.circle(img, c, r, (0, 0, 0), thick + 2, cv2.LINE_AA)
-            cv2.circle(img, c, r, color, thick, cv2.LINE_AA)
+            cv2.circle(outline, c, r, 255, thick + 2, cv2.LINE_AA)
+            cv2.circle(fill, c, r, 255, thick, cv2.LINE_AA)
             x += 2 * r + 3
-    return x
+    o = (outline.astype(np.float32) / 255.0)[..., None]
+    f = (fill.astype(np.float32) / 255.0)[..., None]
+    return o, f, y
+
+
+def _text(img, text, org, scale, color=WHITE, thick=1, bg=False):
+    """Outlined text at ``org`` (baseline left), kept inside the image; with ``bg`` on a
+    darkened box. Returns the x after the label."""
+    scale = round(float(scale), 2)
+    o, f, base_y = _sprite(text, scale, int(thick))
+    h, w = o.shape[:2]
+    H, W = img.shape[:2]
+    if h >= H or w >= W:
+        return int(org[0])
+    x0 = int(np.clip(org[0] - 4 * scale, 0, W - w))
+    y0 = int(np.clip(org[1] - base_y, 0, H - h))
+    sub = img[y0 : y0 + h, x0 : x0 + w].astype(np.float32)
+    if bg:
+        sub *= 0.3
+    sub *= 1.0 - o  # black outline
+    sub += f * (np.asarray(color, np.float32) - sub)  # coloured fill
+    img[y0 : y0 + h, x0 : x0 + w] = sub.astype(np.uint8)
+    return x0 + w
 
 
 def _dim(rgb, f=0.5):
@@ -230,7 +291,12 @@ def _dim(rgb, f=0.5):
 
 
 def _fmt_deg(v) -> str:
-    return "–" if not np.isfinite(v) else f"{v:.0f}°".replace("-", "-")
+    return "-" if not np.isfinite(v) else f"{v:.0f}°"
+
+
+def _light(rgb, f=0.45):
+    """The colour blended towards white (legible text on dark boxes)."""
+    return tuple(int(c + (255 - c) * f) for c in rgb)
 
 
 def draw_skeleton(img, xy, names, near, scale_px, thick=None):
@@ -246,7 +312,7 @@ def draw_skeleton(img, xy, names, near, scale_px, thick=None):
             continue
         side = a.split("_")[0]
         if side in SIDES and b.startswith(side):
-            col = SIDE_RGB[side] if side == near else _dim(SIDE_RGB[side], 0.55)
+            col = SIDE_RGB[side] if side == near else _dim(SIDE_RGB[side], 0.7)
             w = th if side == near else max(1, th - 1)
         else:
             col, w = (235, 235, 235), max(1, th - 1)
@@ -255,7 +321,7 @@ def draw_skeleton(img, xy, names, near, scale_px, thick=None):
         for p in ("hip", "knee", "ankle"):
             q = xy[names.index(f"{s}_{p}")]
             if np.isfinite(q).all():
-                col = SIDE_RGB[s] if s == near else _dim(SIDE_RGB[s], 0.55)
+                col = SIDE_RGB[s] if s == near else _dim(SIDE_RGB[s], 0.7)
                 cv2.circle(img, tuple(np.int32(q)), th + 1, col, -1, cv2.LINE_AA)
                 cv2.circle(img, tuple(np.int32(q)), th + 1, WHITE, 1, cv2.LINE_AA)
 
@@ -276,10 +342,12 @@ def draw_angles(img, od: OverlayData, i: int, xy, fs: float):
     knee = pt(f"{s}_knee")
     if np.isfinite(hip).all():
         x = hip[0] + (off if back > 0 else -off - int(170 * fs))
-        _text(img, f"hip {_fmt_deg(od.hip[s][i])}", (x, hip[1] + 6 * fs), fs, SIDE_RGB[s], bg=True)
+        _text(img, f"hip {_fmt_deg(od.hip[s][i])}", (x, hip[1] + 6 * fs), fs, _light(SIDE_RGB[s]),
+              bg=True)  # fmt: skip
     if np.isfinite(knee).all():
         x = knee[0] + (-off - int(180 * fs) if back > 0 else off)
-        _text(img, f"knee {_fmt_deg(od.knee[s][i])}", (x, knee[1]), fs, SIDE_RGB[s], bg=True)
+        _text(img, f"knee {_fmt_deg(od.knee[s][i])}", (x, knee[1]), fs, _light(SIDE_RGB[s]),
+              bg=True)  # fmt: skip
     sh = np.nanmean([pt("left_shoulder"), pt("right_shoulder")], axis=0)
     hm = np.nanmean([pt("left_hip"), pt("right_hip")], axis=0)
     if np.isfinite(sh).all() and np.isfinite(hm).all():
@@ -287,7 +355,7 @@ def draw_angles(img, od: OverlayData, i: int, xy, fs: float):
         cv2.line(img, tuple(np.int32(hm)), top, (200, 200, 200), 1, cv2.LINE_AA)
         lean = od.trunk[i]
         txt = (
-            "trunk –"
+            "trunk -"
             if not np.isfinite(lean)
             else f"trunk {abs(lean):.0f}° " + ("fwd" if lean >= 0 else "back")
         )
@@ -295,11 +363,11 @@ def draw_angles(img, od: OverlayData, i: int, xy, fs: float):
         _text(img, txt, (x, sh[1]), fs, WHITE, bg=True)
     if np.isfinite(hm).all():
         tilt, conf = od.tilt[i], od.tilt_conf[i]
-        if np.isfinite(tilt):
-            txt = f"pelvic tilt ~{tilt:.0f}° (est."
+        if np.isfinite(tilt) and not (np.isfinite(conf) and conf < TILT_MIN_CONFIDENCE):
+            txt = f"pelvic tilt ~{tilt:.0f}° (estimate"
             txt += f", conf {conf:.0%})" if np.isfinite(conf) else ")"
         else:
-            txt = "pelvic tilt: not estimated"
+            txt = "pelvic tilt: not seen"
         x = hm[0] + (off if back > 0 else -off - int(330 * fs))
         _text(img, txt, (x, hm[1] - 30 * fs), 0.85 * fs, (255, 230, 120), bg=True)
 
@@ -341,31 +409,32 @@ def timeline_strip(od: OverlayData, width: int, height: int) -> np.ndarray:
 
 
 def draw_frame(img, od: OverlayData, i: int, scale: float, strip=None, show_panel=True,
-               offset=(0.0, 0.0)):  # fmt: skip
+               offset=(0.0, 0.0), font_scale=None):  # fmt: skip
     """Draw everything for track frame ``i`` on ``img`` (RGB, modified in place);
     track pixels are multiplied by ``scale`` and shifted by ``-offset`` (crops)."""
     import cv2
 
     h, w = img.shape[:2]
-    fs = max(0.35, min(h, w) / 720 * 0.75)
+    fs = font_scale or max(0.35, min(h, w) / 720 * 0.8)
     t = float(od.time_s[i])
     xy = od.xy[i] * scale - np.asarray(offset, float)
     draw_skeleton(img, xy, od.names, od.near, scale_px=min(h, w) / 720)
     draw_angles(img, od, i, xy, fs)
     y = int(28 * fs) + 4
     if show_panel:
-        _text(img, f"t {t:5.2f} s   near leg: {od.near}", (8, y), 0.8 * fs, WHITE, bg=True)
+        _text(img, f"t {t:5.2f} s   near leg: {od.near}", (8, y), 0.9 * fs, WHITE, bg=True)
         for s in SIDES:
             y += int(30 * fs)
             k = od.stride_of[s][i]
             if k < 0:
-                _text(img, f"{s[0].upper()}: no measured stride", (8, y), 0.8 * fs, _dim(WHITE))
+                _text(img, f"{s[0].upper()}: no measured stride", (8, y), 0.9 * fs, _dim(WHITE),
+                      bg=True)  # fmt: skip
                 continue
             fl = [FAULT_SHORT[f] for f, on in zip(FAULT_IDS, od.flags[k]) if on]
             txt = f"{s[0].upper()} stride {od.stride_num[s][i]}: " + (
                 "FLAG " + ", ".join(fl) if fl else "ok"
             )
-            _text(img, txt, (8, y), 0.8 * fs, FLAG_RGB if fl else SIDE_RGB[s], bg=True)
+            _text(img, txt, (8, y), 0.9 * fs, FLAG_RGB if fl else _light(SIDE_RGB[s]), bg=True)
     # event flashes: IC/TO markers at the foot for a short time after the event
     for te, kind, s in od.events:
         if te <= t < te + EVENT_SHOW_S:
@@ -405,10 +474,13 @@ def write_annotated_video(analysis, video_path, out_path, progress=None,
             img = fr.image
             if writer is None:
                 h, w = img.shape[:2]
-                writer = VideoWriter(out_path, w, h, fps=meta.nominal_fps or 30.0)
+                writer = VideoWriter(
+                    out_path, w, h, fps=meta.nominal_fps or 30.0, crf=CRF, preset=PRESET
+                )
                 scale = w / float(od.frame_size_px[0])
                 strip = timeline_strip(od, w // 2 * 2, max(16, int(h * 0.05)))
-            img = np.array(img, copy=True)
+            if not img.flags.writeable or not img.flags.c_contiguous:
+                img = np.array(img, copy=True)
             if fr.index < n_track:
                 draw_frame(img, od, fr.index, scale, strip=strip[:, : img.shape[1]])
             writer.write(img, fr.time_s)
@@ -491,7 +563,8 @@ def annotated_stills(analysis, video_path, times_s, crop: bool = True,
                 img = img[ya:yb, xa:xb]
                 offset = (xa, ya)
         img = np.array(img, copy=True)
-        draw_frame(img, od, idx, scale, strip=None, show_panel=False, offset=offset)
+        fs = max(0.5, img.shape[0] / 520 * 0.75)
+        draw_frame(img, od, idx, scale, strip=None, show_panel=False, offset=offset, font_scale=fs)
         out.append(img)
     return out
 

@@ -21,6 +21,12 @@ SIDE_COLOR = {"left": "#1f77b4", "right": "#ff7f0e"}
 PELVIS_COLOR = "#333333"
 NORM_COLOR = "#9e9e9e"
 CYCLE_PCT = np.linspace(0.0, 100.0, 101)
+#: what the normative band is (gaitlens.reference.normative_curves: 46 healthy runners,
+#: about 2.5 m/s, Fukuchi et al. BMC/RIC comparison, CC BY 4.0)
+NORM_LABEL = {
+    "hip_flexion": "46 healthy runners, lab 3-D (hip vs pelvis), mean ± SD",
+    "knee_flexion": "46 healthy runners, lab 3-D, mean ± SD",
+}
 
 #: signal -> (frame column template, axis label, title)
 SIGNALS = {
@@ -127,8 +133,21 @@ def normative_band(signal: str):
                     str(item.get("label", "healthy runners, mean ± SD")),
                 )
         df = curves
-        pct_col = next((c for c in ("gait_cycle_pct", "pct", "cycle_pct") if c in df), None)
+        pct_col = next(
+            (c for c in ("pct_cycle", "gait_cycle_pct", "pct", "cycle_pct") if c in df), None
+        )
         pct = df[pct_col].to_numpy(float) if pct_col else CYCLE_PCT
+        if "joint" in df and {"mean_deg", "sd_deg"} <= set(df):
+            # long format of gaitlens.reference: pct_cycle, joint, mean_deg, sd_deg
+            sub = df[df["joint"].astype(str).isin([signal, key])].sort_values(pct_col)
+            if not len(sub):
+                return None
+            return (
+                sub[pct_col].to_numpy(float),
+                sub["mean_deg"].to_numpy(float),
+                sub["sd_deg"].to_numpy(float),
+                NORM_LABEL.get(signal, "healthy runners, mean ± SD"),
+            )
         if "signal" in df:
             df = df[df["signal"].isin([signal, key])]
             if not len(df):
@@ -173,20 +192,30 @@ def plot_gait_cycle(analysis, signal: str = "hip_flexion", side: Optional[str] =
         ax.fill_between(pct, m - sd, m + sd, color=NORM_COLOR, alpha=0.35, lw=0, label=lab)
         ax.plot(pct, m, color=NORM_COLOR, lw=1)
     n_total = 0
-    for s in _sides(analysis, side):
+    sides = _sides(analysis, side)
+    near = near_side(analysis)
+    for s in sides:
         curves = cycle_curves(analysis, template.format(side=s), s)
         if not len(curves):
             continue
         n_total += len(curves)
         c = SIDE_COLOR[s]
-        ax.plot(CYCLE_PCT, curves.T, color=c, lw=0.6, alpha=0.3)
-        mean = np.nanmean(curves, axis=0)
-        ax.plot(CYCLE_PCT, mean, color=c, lw=2.2, label=f"{s} ({len(curves)} strides)")
+        far = len(sides) > 1 and s != near
+        ax.plot(CYCLE_PCT, curves.T, color=c, lw=0.6, alpha=0.2 if far else 0.3)
+        mean = _nanmean(curves)
+        lab = f"{s} ({len(curves)} strides{', far leg: less certain' if far else ''})"
+        ax.plot(CYCLE_PCT, mean, color=c, lw=1.6 if far else 2.4, ls="--" if far else "-",
+                label=lab)  # fmt: skip
         to = toe_off_pct(analysis, s)
         if np.isfinite(to):
             ax.axvline(to, color=c, ls="--", lw=1)
+    if signal == "pelvic_tilt" and n_total:
+        note = _tilt_note(analysis)
+        if note:
+            ax.text(0.02, 0.04, note, transform=ax.transAxes, fontsize="small", color="#8a4b00",
+                    bbox=dict(facecolor="#fff7e6", edgecolor="#e0b070"))  # fmt: skip
     ax.set_xlim(0, 100)
-    ax.set_xlabel("% of stride (0 = foot strike, dashed = toe-off)")
+    ax.set_xlabel("% of stride (0 = foot strike, vertical dashes = toe-off)")
     ax.set_ylabel(ylabel)
     ax.set_title(title, loc="left", fontsize="medium", fontweight="bold")
     ax.grid(alpha=0.3)
@@ -195,6 +224,29 @@ def plot_gait_cycle(analysis, signal: str = "hip_flexion", side: Optional[str] =
     elif legend:
         ax.legend(fontsize="small", loc="best", frameon=False)
     return fig, ax
+
+
+def _nanmean(curves: np.ndarray) -> np.ndarray:
+    """Mean over strides per % of cycle; NaN (no warning) where no stride has data."""
+    ok = np.isfinite(curves)
+    n = ok.sum(axis=0)
+    return np.where(n > 0, np.where(ok, curves, 0.0).sum(axis=0) / np.maximum(n, 1), np.nan)
+
+
+def _tilt_note(analysis) -> str:
+    """Why the tilt curve may not show this runner's own tilt (flat or a prior)."""
+    fr = analysis.frames
+    notes = []
+    conf = np.nan
+    if fr is not None and "pelvic_tilt_confidence" in fr:
+        conf = float(np.nanmean(fr["pelvic_tilt_confidence"])) if len(fr) else np.nan
+    if np.isfinite(conf) and conf < 0.25:
+        notes.append(f"pelvis not seen well (confidence {conf:.0%}): the level is mostly\n"
+                     "the healthy-runner average, not this runner's own tilt")  # fmt: skip
+    attrs = getattr(fr, "attrs", {}) or {}
+    if attrs.get("pelvic_tilt_dynamic") is False:
+        notes.append("tilt changes within the stride are not measured (flat line)")
+    return "\n".join(notes)
 
 
 def plot_gait_cycles(analysis, signals=tuple(SIGNALS), side=None):
@@ -224,8 +276,9 @@ def _peak_pct(curve: np.ndarray, lo: float, hi: float = 100.0) -> float:
 def plot_pelvis_timing(analysis, side: Optional[str] = None, ax=None):
     """Pelvis versus swing leg: the swing thigh's forward angular velocity and the
     pelvis's forward velocity over the stride of the swing leg (each scaled to its
-    peak in swing), with their peaks marked; the stride table's pelvis lag (mean ± SD)
-    and its reference band in the title (BIOMECHANICS.md section 6)."""
+    peak in swing). The thigh's peak is marked, and the pelvis lag of the stride table
+    (median over strides, BIOMECHANICS.md section 6) is drawn as an arrow from it, so
+    the picture and the numbers agree."""
     fig, ax = _axes(ax, figsize=(7.0, 3.6))
     s = side or near_side(analysis)
     thigh = cycle_curves(analysis, f"{s}_thigh_angular_velocity_deg_per_s", s)
@@ -236,40 +289,54 @@ def plot_pelvis_timing(analysis, side: Optional[str] = None, ax=None):
         ax.axvspan(lo, 100, color="#f2f2f2", zorder=0)
         ax.text(lo + 1, 0.03, "swing phase", transform=ax.get_xaxis_transform(),
                 fontsize="small", color="#666")  # fmt: skip
-    for curves, color, name in (
-        (thigh, SIDE_COLOR[s], f"{s} thigh swinging forward (angular velocity)"),
-        (pelvis, PELVIS_COLOR, "pelvis moving forward (velocity)"),
+    thigh_peak = np.nan
+    for curves, color, name, is_thigh in (
+        (thigh, SIDE_COLOR[s], f"{s} thigh swinging forward (angular velocity)", True),
+        (pelvis, PELVIS_COLOR, "pelvis moving forward (velocity)", False),
     ):
         if not len(curves):
             continue
-        mean = np.nanmean(curves, axis=0)
+        mean = _nanmean(curves)
         sw = (CYCLE_PCT >= lo) & np.isfinite(mean)
         peak = np.nanmax(np.abs(mean[sw])) if sw.any() else np.nan
         if not np.isfinite(peak) or peak == 0:
             continue
-        ax.plot(CYCLE_PCT, curves.T / peak, color=color, lw=0.5, alpha=0.25)
+        ax.plot(CYCLE_PCT, curves.T / peak, color=color, lw=0.5, alpha=0.2)
         ax.plot(CYCLE_PCT, mean / peak, color=color, lw=2.2, label=name)
-        pk = _peak_pct(mean, lo)
-        if np.isfinite(pk):
-            ax.axvline(pk, color=color, ls=":", lw=1.5)
+        if is_thigh:
+            thigh_peak = _peak_pct(mean, lo)
+            if np.isfinite(thigh_peak):
+                ax.axvline(thigh_peak, color=color, ls=":", lw=1.5)
     st = analysis.strides
     sub = "pelvis lag not measured"
+    lag_pct = np.array([])
     if st is not None and "pelvis_lag_ms" in st:
         v = st.loc[st["side"] == s, "pelvis_lag_ms"].to_numpy(float)
         v = v[np.isfinite(v)]
+        if "pelvis_lag_pct" in st:
+            lag_pct = st.loc[st["side"] == s, "pelvis_lag_pct"].to_numpy(float)
+            lag_pct = lag_pct[np.isfinite(lag_pct)]
         if len(v):
-            sub = f"pelvis peaks {np.mean(v):.0f} ± {np.std(v, ddof=1) if len(v) > 1 else 0:.0f} ms"
-            sub += " after the thigh" if np.mean(v) >= 0 else " before the thigh"
+            q1, med, q3 = np.percentile(v, [25, 50, 75])
+            sub = f"pelvis peaks {abs(med):.0f} ms {'after' if med >= 0 else 'before'} the thigh"
+            sub += f" (median of {len(v)} strides; middle half {q1:.0f} to {q3:.0f} ms)"
             band = _band(analysis, "pelvis_lag_ms")
             if band is not None:
-                sub += f" (healthy: {_band_text(band, 'pelvis_lag_ms')} ms)"
+                sub += f"\nhealthy runners: {_band_text(band, 'pelvis_lag_ms')} ms"
+    if np.isfinite(thigh_peak) and len(lag_pct):
+        end = thigh_peak + float(np.median(lag_pct))
+        ax.annotate("", xy=(end, 1.12), xytext=(thigh_peak, 1.12),
+                    arrowprops=dict(arrowstyle="->", color=PELVIS_COLOR, lw=1.8))  # fmt: skip
+        ax.axvline(end, color=PELVIS_COLOR, ls=":", lw=1.5)
+        ax.text(end, 1.16, " pelvis peak", fontsize="small", va="bottom",
+                ha="left" if end < 80 else "right")  # fmt: skip
     ax.set_xlim(0, 100)
-    ax.set_ylim(-1.15, 1.3)
+    ax.set_ylim(-1.15, 1.45)
     ax.axhline(0, color="#999", lw=0.8)
-    ax.set_xlabel(f"% of {s} stride (0 = {s} foot strike); dotted = peaks")
+    ax.set_xlabel(f"% of {s} stride (0 = {s} foot strike); dotted = thigh peak, pelvis peak")
     ax.set_ylabel("forward speed\n(scaled to its peak in swing)")
     ax.set_title("Pelvis vs swing leg timing", loc="left", fontsize="medium", fontweight="bold")
-    ax.text(0.01, 0.97, sub, transform=ax.transAxes, va="top", fontsize="small",
+    ax.text(0.01, 0.03, sub, transform=ax.transAxes, va="bottom", fontsize="small",
             bbox=dict(facecolor="white", edgecolor="#bbb", alpha=0.9))  # fmt: skip
     ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2,
               frameon=False)  # fmt: skip

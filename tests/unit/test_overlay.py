@@ -98,10 +98,31 @@ def test_stride_flags_from_evidence_and_columns():
     # a finding at severity "none" flags nothing even with strides outside its band
     a.finding("pelvis_lag").severity = "none"
     assert not overlay.stride_flags(a)["pelvis_lag"].any()
-    # explicit per-stride flag columns from the classifier take precedence
+    # explicit per-stride flag columns take precedence, for asserted findings only
     st["flag_pelvic_tilt_suppressed"] = [i % 2 == 0 for i in range(len(st))]
+    assert not overlay.stride_flags(a)["pelvic_tilt_suppressed"].any()  # verdict: none
+    f = a.finding("pelvic_tilt_suppressed")
+    f.severity, f.confidence = "marked", "medium"
     flags = overlay.stride_flags(a)
     assert flags["pelvic_tilt_suppressed"].tolist() == [i % 2 == 0 for i in range(len(st))]
+
+
+def test_stride_flags_follow_the_classifier():
+    """With real findings the flags are the classifier's own per-stride rule, shown only
+    for faults the verdict asserts."""
+    faults = pytest.importorskip("gaitlens.faults")
+    reference = pytest.importorskip("gaitlens.reference")
+    a = demo_analysis(n_strides=6)
+    a.bands = reference.load_bands()
+    a.strides["pelvis_lag_ms"] += 200  # far beyond the healthy band on every stride
+    a.strides["pelvis_lag_pct"] += 28
+    a.findings = faults.classify(a.strides, a.frames, a.quality, a.bands)
+    ref = faults.stride_flags(a.strides, a.bands)
+    flags = overlay.stride_flags(a)
+    for f in a.findings:
+        expected = ref[f.id].to_numpy(bool) & overlay.finding_asserted(f)
+        assert flags[f.id].to_numpy(bool).tolist() == expected.tolist(), f.id
+    assert flags["pelvis_lag"].any()
 
 
 def test_overlay_data_stride_lookup():
