@@ -143,12 +143,16 @@ class FootHeightEvents:
         return float(cands[j]) if abs(cands[j] - t0) <= self.search_window_s + dt else np.nan
 
 
-def _first_crossing(t, x, thr, lo, hi, direction, last=False) -> float:
-    """First (or last) sub-frame crossing of ``thr`` by ``x`` within [lo, hi]."""
+def _first_crossing(t, x, thr, lo, hi, direction, last=False, mode="end") -> float:
+    """Sub-frame crossing of ``thr`` by ``x`` within [lo, hi]: the first (``last=False``)
+    or last one; with ``mode="mid"`` the midpoint of the first and last crossing (noise
+    makes a slow crossing cross several times; the midpoint is unbiased)."""
     c = _crossings(x, t, thr, direction)
     c = c[(c >= lo) & (c <= hi)]
     if len(c) == 0:
         return np.nan
+    if mode == "mid":
+        return float(0.5 * (c[0] + c[-1]))
     return float(c[-1] if last else c[0])
 
 
@@ -181,6 +185,7 @@ class FootBeltEvents(FootHeightEvents):
     to_signal: str = "both"  # "height", "velocity" or "both" (mean of the two)
     to_belt_fraction: float = 0.75
     smooth_hz: float = 6.0  # extra zero-lag low-pass of the foot signals (0 = none)
+    crossing: str = "end"  # "end" (first IC / last TO crossing) or "mid" (see below)
     name: str = "foot_belt_velocity"
 
     def detect_side(self, clean, side: str):
@@ -221,12 +226,13 @@ class FootBeltEvents(FootHeightEvents):
                 continue
             mid = 0.5 * (a + b)
             lo = max(a - self.ic_search_before_s, prev_to + self.min_swing_s)
-            ic[k] = _first_crossing(t, vx, thr_v, lo, mid, -1)
+            ic[k] = _first_crossing(t, vx, thr_v, lo, mid, -1, mode=self.crossing)
             nxt = ic0[k + 1] if k + 1 < len(ic0) and np.isfinite(ic0[k + 1]) else np.inf
             hi = min(b + self.search_window_s, nxt - self.min_swing_s)
-            to_h = _first_crossing(t, h_toe, self.to_height_legs, mid, hi, +1, last=True)
+            to_h = _first_crossing(t, h_toe, self.to_height_legs, mid, hi, +1, last=True,
+                                   mode=self.crossing)  # fmt: skip
             to_v = _first_crossing(t, vx_toe, self.to_belt_fraction * belt, mid, hi, +1,
-                                   last=True)  # fmt: skip
+                                   last=True, mode=self.crossing)  # fmt: skip
             to[k] = {"height": to_h, "velocity": to_v}.get(self.to_signal, 0.5 * (to_h + to_v))
             prev_to = b
         self.belt_px_s_ = float(-belt)
