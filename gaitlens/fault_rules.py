@@ -33,7 +33,11 @@ def load_rules(overrides: Optional[dict] = None, path: Optional[Path] = None) ->
     """
     rules = json.loads(Path(path or RULES_PATH).read_text(encoding="utf-8"))
     for key, val in (overrides or {}).items():
-        if key in rules["decision"] or key in rules["confidence"]:
+        if key == "measurement_uncertainty" and isinstance(val, dict):
+            mu = rules.setdefault("measurement_uncertainty", {})
+            for metric, u in val.items():
+                mu[metric] = {**mu.get(metric, {}), **(u if isinstance(u, dict) else {"value": u})}
+        elif key in rules["decision"] or key in rules["confidence"]:
             rules["decision" if key in rules["decision"] else "confidence"][key] = val
         elif key in rules["faults"] and isinstance(val, dict):
             _override_fault(rules, key, val)
@@ -111,11 +115,38 @@ def resolve_bands(bands: Optional[pd.DataFrame], rules: dict, overrides: Optiona
     return out
 
 
-def _excess(values: np.ndarray, band: pd.Series, direction: str) -> np.ndarray:
-    """Distance beyond the band edge in the bad direction, in reference SDs."""
+def _excess(values: np.ndarray, band: pd.Series, direction: str, guard=0.0) -> np.ndarray:
+    """Distance beyond the band edge plus the guard band, in the bad direction, in
+    reference SDs (negative = inside)."""
     edge = band["high"] if direction == "high" else band["low"]
     sign = 1.0 if direction == "high" else -1.0
-    return sign * (np.asarray(values, float) - edge) / band["scale"]
+    return (sign * (np.asarray(values, float) - edge) - guard) / band["scale"]
+
+
+def guard_band(rules: dict, metric: str, strides: pd.DataFrame, fps: Optional[float]):
+    """Per-stride guard band (measurement uncertainty x ``guard_k``) in the metric's units:
+    ``value`` plus ``frames`` video frames (ms: 1000/fps; % of stride: 100/(fps x stride
+    time)); frames are ignored when the frame rate is unknown."""
+    k = float(rules["decision"].get("guard_k", 0.0))
+    u = rules.get("measurement_uncertainty", {}).get(metric)
+    n = len(strides)
+    if not k or not isinstance(u, dict):
+        return np.zeros(n)
+    g = np.full(n, float(u.get("value", 0.0)))
+    frames = float(u.get("frames", 0.0))
+    if frames and fps and np.isfinite(fps) and fps > 0:
+        if metric.endswith("_ms"):
+            g = g + frames * 1000.0 / fps
+        elif metric.endswith("_pct"):
+            st = (
+                strides["stride_time_s"].to_numpy(float)
+                if "stride_time_s" in strides
+                else (strides["next_ic_s"] - strides["ic_s"]).to_numpy(float)
+            )
+            g = g + np.nan_to_num(frames * 100.0 / (fps * st))
+        elif metric.endswith("_s"):
+            g = g + frames / fps
+    return k * g
 
 
 def _metric_score(q, rules: dict, fid: Optional[str] = None):

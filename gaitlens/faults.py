@@ -41,6 +41,7 @@ from .fault_rules import (  # noqa: F401  (re-exported)
     _excess,
     _metric_score,
     _param,
+    guard_band,
     load_rules,
     resolve_bands,
 )
@@ -138,14 +139,20 @@ def _json_safe(obj: Any) -> Any:
 
 # ---------------------------------------------------------------- per-stride flags
 def stride_flags(
-    strides: pd.DataFrame, bands: Optional[pd.DataFrame], rules: Optional[dict] = None
+    strides: pd.DataFrame,
+    bands: Optional[pd.DataFrame],
+    rules: Optional[dict] = None,
+    sampling_rate_hz: Optional[float] = None,
+    config=None,
 ) -> pd.DataFrame:
-    """Per stride: ``{metric}_outside`` (outside its band in a direction that counts
-    against a fault), and per fault ``{fault}`` (the stride shows the pattern: its
-    weighted score reaches ``mild_score`` with a primary metric outside) and
-    ``{fault}_score``. For ``analysis.json``."""
-    rules = rules if rules is not None else load_rules()
-    bt = resolve_bands(bands, rules)
+    """Per stride: ``{metric}_outside`` (beyond its band plus the guard band, in a
+    direction that counts against a fault), and per fault ``{fault}`` (the stride shows
+    the pattern: its weighted score reaches ``mild_score`` with a primary metric
+    outside) and ``{fault}_score``. For ``analysis.json``. ``config`` applies the same
+    ``[faults]``/``[bands]`` overrides as ``classify``."""
+    if rules is None:
+        rules = load_rules(getattr(config, "faults", None) or None)
+    bt = resolve_bands(bands, rules, getattr(config, "bands", None) or None)
     out = pd.DataFrame({"side": strides["side"].to_numpy(), "stride": _stride_ids(strides)})
     n = len(strides)
     for fid in FAULT_IDS:
@@ -157,7 +164,8 @@ def stride_flags(
             band = bt.loc[metric] if metric in bt.index else None
             if metric not in strides or not _band_ok(band, direction):
                 continue
-            x = _excess(strides[metric].to_numpy(float), band, direction)
+            g = guard_band(rules, metric, strides, sampling_rate_hz)
+            x = _excess(strides[metric].to_numpy(float), band, direction, g)
             ok = np.isfinite(x)
             col = f"{metric}_outside"
             prev = out[col].to_numpy(bool) if col in out else np.zeros(n, bool)
@@ -429,7 +437,8 @@ def judge_side(
                     else f"{_label(metric)} measured in only {k} of {n} strides"
                 )
             continue
-        x = _excess(vals[ok], band, direction)
+        g = guard_band(rules, metric, sub, quality.get("sampling_rate_hz"))[ok]
+        x = _excess(vals[ok], band, direction, g)
         q = float(np.quantile(x, 1.0 - share))
         s = float(_metric_score(q, rules, fid))
         sev = "marked" if q >= marked_x else "mild" if q > 0 else "none"

@@ -234,8 +234,9 @@ def test_missing_band_uses_literature_fallback_or_says_so():
 
 
 def test_config_overrides_rules_and_bands():
-    # 2.6 SD from the healthy mean = 0.6 SD beyond the band edge: mild by default
-    s = make_strides(shift={m: 2.6 * np.sign(v) for m, v in SITTING.items()}, noise_sd=0.1)
+    # 3.3 SD from the healthy mean = 1.3 SD beyond the band edge, 0.59 SD beyond the
+    # 5 deg guard band (5/7 SD): mild by default
+    s = make_strides(shift={m: 3.3 * np.sign(v) for m, v in SITTING.items()}, noise_sd=0.1)
     base = run(s)["pelvis_back_hips_flexed"]
     assert base.severity == "mild"
     cfg = SimpleNamespace(faults={"pelvis_back_hips_flexed": {"marked_excess_sd": 0.4}}, bands={})
@@ -294,10 +295,10 @@ def test_one_sided_user_band_without_sd():
     bands = make_bands().drop(index=["pelvis_lag_ms", "pelvis_lag_pct"])
     bands.loc["pelvis_lag_ms"] = {"low": None, "high": 60.0, "mean": None, "sd": None}
     s = make_strides(shift={"pelvis_late_swing_excursion_legs": -4.0})
-    s["pelvis_lag_ms"] = 90.0  # 30 ms beyond the user's edge = 5 x (10 % of the edge)
+    s["pelvis_lag_ms"] = 90.0  # 30 ms beyond the edge, minus 1 frame (16.7 ms) of guard
     f = run(s, bands=bands)["pelvis_lag"]
     ev = {e.metric: e for e in f.evidence}
-    assert ev["pelvis_lag_ms"].excess_sd == pytest.approx(5.0)
+    assert ev["pelvis_lag_ms"].excess_sd == pytest.approx((30 - 1000 / 60) / 6.0)  # 10 % of edge
     assert f.severity == "marked" and f.confidence == "medium"  # pelvis_lag_pct has no band
 
 
@@ -308,3 +309,18 @@ def test_view_score_from_cleaning():
     assert f["pelvis_back_hips_flexed"].severity == "marked"
     g = run(s, quality=good_quality(view={"side_view_score": 0.2}))
     assert all(x.confidence == "low" and x.severity == "none" for x in g.values())
+
+
+def test_guard_band_absorbs_measurement_error():
+    # 2.5 SD from the mean = 0.5 SD (3.5 deg) beyond the edge: within the 5 deg video error
+    s = make_strides(shift={m: 2.5 * np.sign(v) for m, v in SITTING.items()}, noise_sd=0.1)
+    f = run(s)["pelvis_back_hips_flexed"]
+    assert f.severity == "none"
+    no_guard = SimpleNamespace(faults={"guard_k": 0.0}, bands={})
+    assert run(s, config=no_guard)["pelvis_back_hips_flexed"].severity == "mild"
+    wider = SimpleNamespace(faults={"measurement_uncertainty": {"hip_flexion_ic_deg": 1.0,
+        "hip_flexion_midstance_deg": 1.0, "hip_extension_to_deg": 1.0}}, bands={})  # fmt: skip
+    assert run(s, config=wider)["pelvis_back_hips_flexed"].severity == "mild"
+    fl = faults.stride_flags(s, make_bands(), sampling_rate_hz=60.0)
+    assert not fl["hip_flexion_ic_deg_outside"].any()
+    assert faults.stride_flags(s, make_bands(), config=no_guard)["hip_flexion_ic_deg_outside"].all()
