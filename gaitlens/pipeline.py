@@ -211,13 +211,27 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
         frames=frames,
         strides=table,
         rejected_strides=stride_table.rejected,
-        summary=strides.summarize(stride_table),
+        summary={**strides.summarize(stride_table), "metrics": stride_metrics.summarize(table)},
         findings=findings,
         quality=quality,
         config=cfg,
         bands=bands,
-        warnings=decode_warnings(track) + list(clean.warnings),
+        warnings=decode_warnings(track) + frame_rate_warnings(track) + list(clean.warnings),
     )
+
+
+LOW_FRAME_RATE_HZ = 25.0
+
+
+def frame_rate_warnings(track: PoseTrack) -> list:
+    """Event timing is quantised by the frame interval (one frame = 1000/fps ms)."""
+    fps = track.sampling_rate_hz
+    if np.isfinite(fps) and fps < LOW_FRAME_RATE_HZ:
+        return [
+            f"low frame rate ({fps:.0f} fps): contact and event times are only good to "
+            f"about ±{1000 / fps:.0f} ms; film at 60 fps or more"
+        ]
+    return []
 
 
 def decode_warnings(track: PoseTrack) -> list:
