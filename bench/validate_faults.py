@@ -208,6 +208,9 @@ def graded(mode, args, bands) -> tuple:
 
 # ---------------------------------------------------------------- Fukuchi
 def fukuchi(args, bands) -> tuple:
+    """Healthy runners: in-sample (the shipped bands were derived from these same trials)
+    and leave-one-subject-out (bands rebuilt from the other subjects' noisy strides,
+    mean +- 2 SD, for every metric whose shipped band came from the data)."""
     from gaitlens.config import AnalysisConfig
     from gaitlens.mocap import fukuchi as fk
     from gaitlens.mocap.noise import PoseNoise
@@ -216,9 +219,10 @@ def fukuchi(args, bands) -> tuple:
     d = SHARED / "mocap" / "fukuchi2017"
     if not d.is_dir():
         return "Fukuchi data not found; skipped.\n", []
-    rows, records = [], []
+    runs = []
     for path in fk.list_trials(d):
         trial = fk.load_trial(path)
+        subject = path.stem[:7]
         for side in ("right", "left"):
             name = f"{path.stem.replace('markers', '')} {side}"
             try:
@@ -232,35 +236,70 @@ def fukuchi(args, bands) -> tuple:
                 )
                 an = analyze_track(track, AnalysisConfig(annotated_video=False))
             except Exception as exc:
-                rows.append([name, f"error: {type(exc).__name__}: {exc}"[:80], "", ""])
+                runs.append((name, subject, None, f"error: {type(exc).__name__}: {exc}"[:80]))
                 continue
-            by = {f.id: f for f in an.findings}
-            rows.append([name, *[cell(by[fid]) for fid in FAULT_IDS]])
-            for fid in FAULT_IDS:
-                records.append(
-                    {
-                        "trial": name,
-                        "fault": fid,
-                        "severity": by[fid].severity,
-                        "score": by[fid].score,
-                        "confidence": by[fid].confidence,
-                        "judged": by[fid].judged,
-                    }
-                )
+            runs.append((name, subject, an, ""))
+    data_metrics = []
+    if bands is not None:
+        data_metrics = [m for m in bands.index if pd.notna(bands.loc[m, "n"])]
+    rows, records = [], []
+    for name, subject, an, err in runs:
+        if an is None:
+            rows.append([name, err, "", "", "", "", ""])
+            continue
+        by = {f.id: f for f in an.findings}
+        others = [a.strides for _, s, a, _ in runs if a is not None and s != subject]
+        loso = _loso_bands(bands, pd.concat(others), data_metrics) if others else None
+        by_l = {}
+        if loso is not None:
+            fs = faults.classify(an.strides, an.frames, an.quality, loso, None)
+            by_l = {f.id: f for f in fs}
+        rows.append(
+            [name, *[cell(by[fid]) for fid in FAULT_IDS]]
+            + [cell(by_l[fid]) if fid in by_l else "-" for fid in FAULT_IDS]
+        )
+        for fid in FAULT_IDS:
+            for kind, src in (("in-sample", by), ("leave-one-subject-out", by_l)):
+                if fid in src:
+                    f = src[fid]
+                    records.append(
+                        {"trial": name, "bands": kind, "fault": fid, "severity": f.severity,
+                         "score": f.score, "confidence": f.confidence, "judged": f.judged}
+                    )  # fmt: skip
     df = pd.DataFrame(records)
     summary = ""
-    if len(df):
-        judged = df[df.judged]
-        fp = (judged.severity != "none").sum()
-        summary = (
-            f"\nfalse positives: {fp} of {len(judged)} judged findings "
-            f"({fp / max(len(judged), 1):.0%}); {len(df) - len(judged)} of {len(df)} "
+    for kind in ("in-sample", "leave-one-subject-out"):
+        part = df[df.bands == kind] if len(df) else df
+        if not len(part):
+            continue
+        judged = part[part.judged]
+        fp = int((judged.severity != "none").sum())
+        summary += (
+            f"\n{kind} bands: false positives {fp} of {len(judged)} judged findings "
+            f"({fp / max(len(judged), 1):.0%}); {len(part) - len(judged)} of {len(part)} "
             "not judged (confidence low)\n"
         )
         for fid in FAULT_IDS:
             j = judged[judged.fault == fid]
             summary += f"- {fid}: {(j.severity != 'none').sum()} of {len(j)} judged above none\n"
-    return _md(["trial camera side", *FAULT_IDS], rows) + summary, records
+    head = ["trial camera side", *[f"{SHORT[f]} (in-sample)" for f in FAULT_IDS]]
+    head += [f"{SHORT[f]} (LOSO)" for f in FAULT_IDS]
+    return _md(head, rows) + "\n" + summary, records
+
+
+def _loso_bands(bands, strides: pd.DataFrame, metrics) -> pd.DataFrame:
+    out = bands.copy()
+    for m in metrics:
+        if m not in strides:
+            continue
+        v = strides[m].to_numpy(float)
+        v = v[np.isfinite(v)]
+        if len(v) < 10:
+            continue
+        mu, sd = float(np.mean(v)), float(np.std(v, ddof=1))
+        out.loc[m, ["low", "high", "mean", "sd", "n"]] = [mu - 2 * sd, mu + 2 * sd, mu, sd, len(v)]
+        out.loc[m, "source"] = "leave-one-subject-out (bench)"
+    return out
 
 
 # ---------------------------------------------------------------- rendered clips
