@@ -59,12 +59,19 @@ def explain(finding, rules: dict) -> tuple:
     judged = [s for s, d in finding.per_side.items() if d.get("judged")]
     sides_text = " and ".join(judged) if len(judged) > 1 else f"{judged[0]} (only side judged)"
     if finding.severity == "none":
-        prim = [e for e in finding.evidence if e.role == "primary" and e.side in judged]
-        ranges = sorted({f"{e.label.split(' [')[0]} {_band_text(e)}" for e in prim})
+        parts = []
+        for metric in dict.fromkeys(e.metric for e in finding.evidence if e.role == "primary"):
+            ev = [e for e in finding.evidence if e.metric == metric and e.side in judged]
+            if not ev:
+                continue
+            vals = ", ".join(f"{e.side} {_num(e.value, e.unit)}" for e in ev)
+            name = ev[0].label.split(" [")[0]
+            parts.append(f"{name} {vals}{_unit_text(ev[0].unit)} (healthy {_band_text(ev[0])})")
         text = (
             f"No sign of this pattern on the {sides_text} side"
-            f"{'s' if len(judged) > 1 else ''}: the typical stride stayed within the healthy "
-            f"range ({'; '.join(ranges)})."
+            f"{'s' if len(judged) > 1 else ''}: the typical stride was not beyond the healthy "
+            f"range in the direction of this fault, allowing for video measurement error "
+            f"({'; '.join(parts)})."
         )
         return text, rules.get("advice_none", "")
     bad_sides = [s for s in judged if finding.per_side[s]["severity"] != "none"]
