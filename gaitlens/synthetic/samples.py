@@ -73,7 +73,28 @@ def make_samples(outdir, fast: bool = False, names=None, progress: bool = False)
         paths.append(render(run, outdir / f"{name}.mp4", progress=progress))
         runs[name] = run
     (outdir / "README.md").write_text(readme_text(runs, outdir))
+    if not fast:
+        preview_png(runs, outdir / "preview.jpg")
     return paths
+
+
+def preview_png(runs: dict, path, phase: float = 0.7) -> Path:
+    """One frame of each clip side by side, all at the same gait phase (right leg)."""
+    import cv2
+    import numpy as np
+
+    from .renderer import Renderer
+
+    tiles = []
+    for run in runs.values():
+        i = int(np.argmin(np.abs(((run.phase - phase + 0.5) % 1.0) - 0.5)))
+        img = next(Renderer(run).frames(i, i + 1))
+        h = img.shape[0]
+        tiles.append(img[int(0.08 * h) : int(0.95 * h)])
+    strip = np.hstack(tiles)
+    strip = cv2.resize(strip, None, fx=0.6, fy=0.6, interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(path), strip[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return Path(path)
 
 
 def readme_text(runs: dict, outdir: Path) -> str:
@@ -110,5 +131,10 @@ def readme_text(runs: dict, outdir: Path) -> str:
             v = float(runs[n].strides[col].iloc[0])
             vals.append(f"{v:.3f}" if abs(v) < 1 else f"{v:.1f}")
         lines.append(f"| {label} | " + " | ".join(vals) + " |")
-    lines.append("")
+    lines += [
+        "",
+        "`preview.jpg`: one frame of each clip (same gait phase), left to right in the",
+        "order of the table.",
+        "",
+    ]
     return "\n".join(lines)
