@@ -525,9 +525,10 @@ def clean(track: PoseTrack, config=None) -> CleanTrack:
         warnings.append(f"running vs walking is ambiguous; classified as {act['activity']}")
     if act["activity"] in ("walking", "standing") and cfg.raise_on_walking:
         raise NotRunningError(
-            f"the person appears to be {act['activity']}, not running (hip height vs foot "
-            f"spread correlation {act['hip_spread_corr']:+.2f}, step rate "
-            f"{60 * act['step_hz']:.0f}/min). gaitlens analyses running; film a run."
+            f"the person appears to be {act['activity']}, not running: the hips rise and "
+            "fall out of phase with running (correlation of hip height with foot spread "
+            f"{act['hip_spread_corr']:+.2f}; running is positive). gaitlens analyses "
+            "running; film a run on the treadmill."
         )
 
     missing = {k: float(np.mean(~np.isfinite(v).all(axis=1))) for k, v in filt.items()}
