@@ -31,7 +31,7 @@ def _render(name: str, path):
 def _render_clips(folder):
     _render("normal", folder / "runner_a.mp4")
     (folder / "group").mkdir()
-    _render("pelvis_lag", folder / "group" / "runner b.mp4")
+    _render("pelvis_back_hips_flexed", folder / "group" / "runner b.mp4")
     good = (folder / "runner_a.mp4").read_bytes()
     (folder / "corrupt.mp4").write_bytes(good[: len(good) // 40])  # cut off early
     (folder / "group" / "notes.mov").write_text("not a video, just a text file\n")

@@ -23,7 +23,7 @@ def sample_dir(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("nb_samples")
     short = dict(duration_s=5.0, fps=30.0, image_size_px=(360, 480), motion_blur_subframes=1)
-    for name in ("normal", "pelvis_lag"):
+    for name in ("normal", "pelvis_back_hips_flexed"):
         run = simulate(replace(sample_params(name), **short))
         render(run, d / f"{name}.mp4", write_truth=False)
     return d
@@ -63,7 +63,7 @@ def test_quickstart_runs_clean(sample_dir, tmp_path):
     out = tmp_path / "quick"
     nb = _execute("quickstart", {"SAMPLE_DIR": str(sample_dir), "OUTDIR": str(out)}, tmp_path)
     assert (out / "normal" / "report.html").is_file()
-    assert (out / "pelvis_lag" / "analysis.json").is_file()
+    assert (out / "pelvis_back_hips_flexed" / "analysis.json").is_file()
     html = [o for c in nb.cells for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
     assert html, "the Analysis summary card was not displayed"
     images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
