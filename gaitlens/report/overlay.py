@@ -341,9 +341,12 @@ def draw_angles(img, od: OverlayData, i: int, xy, fs: float):
     hip = pt(f"{s}_hip")
     knee = pt(f"{s}_knee")
     if np.isfinite(hip).all():
-        x = hip[0] + (off if back > 0 else -off - int(170 * fs))
-        _text(img, f"hip {_fmt_deg(od.hip[s][i])}", (x, hip[1] + 6 * fs), fs, _light(SIDE_RGB[s]),
-              bg=True)  # fmt: skip
+        x = hip[0] + (off if back > 0 else -off - int(210 * fs))
+        v = od.hip[s][i]
+        txt = "hip -" if not np.isfinite(v) else (
+            f"hip flex {v:.0f}°" if v >= 0 else f"hip ext {-v:.0f}°"
+        )  # fmt: skip
+        _text(img, txt, (x, hip[1] + 6 * fs), fs, _light(SIDE_RGB[s]), bg=True)
     if np.isfinite(knee).all():
         x = knee[0] + (-off - int(180 * fs) if back > 0 else off)
         _text(img, f"knee {_fmt_deg(od.knee[s][i])}", (x, knee[1]), fs, _light(SIDE_RGB[s]),

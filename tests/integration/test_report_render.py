@@ -114,31 +114,63 @@ def test_report_renders_in_chromium(demo_report, tmp_path):
         shutil.copy(png, Path(out) / "report_demo.png")
 
 
+def _end_to_end(video: Path, out: Path, tmp_path: Path, name: str, height: int = 9000):
+    """Full pipeline into ``out``; checks every output of the report layer."""
+    import av
+
+    import gaitlens
+    from gaitlens.report import export
+    from gaitlens.video import read_frames
+
+    analysis = gaitlens.analyze(video, outdir=out, progress=False)
+    for f in ("report.html", "annotated.mp4", "keypoints.trc", "analysis.json"):
+        assert (out / f).is_file(), f
+    export.validate_analysis_json(out / "analysis.json")
+    t, markers, header = export.read_trc(out / "keypoints.trc")
+    assert header["NumFrames"] == analysis.track.n_frames == len(t)
+    t_in = np.array([fr.time_s for fr in read_frames(video)])
+    with av.open(str(out / "annotated.mp4")) as c:
+        s = c.streams.video[0]
+        assert s.codec_context.name == "h264"
+        pts = np.array([float(fr.pts * fr.time_base) for fr in c.decode(s)])
+    assert len(pts) == len(t_in)
+    np.testing.assert_allclose(pts - pts[0], t_in, atol=1e-3)
+    text = (out / "report.html").read_text(encoding="utf-8")
+    for f in analysis.findings:
+        assert f.title in text
+    if CHROMIUM is not None:
+        png = tmp_path / f"{name}.png"
+        _screenshot(out / "report.html", png, tmp_path, height=height)
+        _check_png(png)
+        dest = os.environ.get("GAITLENS_REPORT_PNG_DIR")
+        if dest:
+            shutil.copy(png, Path(dest) / f"report_{name}.png")
+    return analysis
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-def test_real_video_report_renders(tmp_path):
+def test_sample_clip_report(tmp_path):
+    """A rendered synthetic clip (sitting posture, 6 s, 360x480) end to end: the fault is
+    flagged in the report."""
+    from dataclasses import replace
+
+    samples = pytest.importorskip("gaitlens.synthetic.samples")
+    from gaitlens.synthetic import render, simulate
+
+    p = replace(samples.sample_params("pelvis_back_hips_flexed"), duration_s=6.0, fps=30.0,
+                image_size_px=(360, 480), motion_blur_subframes=1)  # fmt: skip
+    video = render(simulate(p), tmp_path / "sitting.mp4")
+    a = _end_to_end(video, tmp_path / "out", tmp_path, "sample")
+    text = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    if a.finding("pelvis_back_hips_flexed").severity in ("mild", "marked"):
+        assert "hamstring-loading patterns seen" in text
+
+
+@pytest.mark.slow
+def test_real_video_report(tmp_path):
+    """The real treadmill clip (12 s, 720x1280) end to end; needs ../shared/data."""
     video = DATA / "videos" / "treadmill_side_runner_30fps.mp4"
     if not video.is_file():
         pytest.skip("../shared/data is not available")
-    try:
-        from gaitlens import (  # noqa: F401
-            cleaning,
-            events,
-            faults,
-            kinematics,
-            pipeline,  # noqa: F401
-        )
-    except ImportError as exc:
-        pytest.skip(f"pipeline not complete yet ({exc})")
-    import gaitlens
-
-    out = tmp_path / "out"
-    gaitlens.analyze(video, outdir=out, progress=False)
-    report = out / "report.html"
-    assert report.is_file() and (out / "annotated.mp4").is_file()
-    png = tmp_path / "real.png"
-    _screenshot(report, png, tmp_path, height=8000)
-    _check_png(png)
-    dest = os.environ.get("GAITLENS_REPORT_PNG_DIR")
-    if dest:
-        shutil.copy(png, Path(dest) / "report_real.png")
+    a = _end_to_end(video, tmp_path / "out", tmp_path, "real", height=10000)
+    assert a.clean.facing == "left"
