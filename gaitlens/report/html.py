@@ -274,6 +274,9 @@ def evidence_rows(analysis, evidence) -> list:
         bad = _get(ev, "direction")
         if status in ("high", "low") and bad in ("high", "low") and status != bad:
             status = f"other-{status}"  # outside, but on the side that is not this fault
+        elif status in ("high", "low") and not outside:
+            # beyond the band edge but within the measurement error the classifier allows
+            status = f"other-{status}"
         cell = dict(
             value=lab.fmt(val),
             status=status,

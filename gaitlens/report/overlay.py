@@ -439,7 +439,9 @@ def draw_frame(img, od: OverlayData, i: int, scale: float, strip=None, show_pane
             )
             _text(img, txt, (8, y), 0.9 * fs, FLAG_RGB if fl else _light(SIDE_RGB[s]), bg=True)
     # event flashes: IC/TO markers at the foot for a short time after the event
-    for te, kind, s in od.events:
+    # (not on stills: the nearest frame may fall just before or after the event, and
+    # a marker of the other foot would confuse the still's caption)
+    for te, kind, s in od.events if show_panel else ():
         if te <= t < te + EVENT_SHOW_S:
             foot = xy[od.names.index(f"{s}_{'heel' if kind == 'IC' else 'foot_index'}")]
             if np.isfinite(foot).all():

@@ -287,7 +287,7 @@ def plot_pelvis_timing(analysis, side: Optional[str] = None, ax=None):
     lo = to if np.isfinite(to) else 40.0
     if np.isfinite(to):
         ax.axvspan(lo, 100, color="#f2f2f2", zorder=0)
-        ax.text(lo + 1, 0.03, "swing phase", transform=ax.get_xaxis_transform(),
+        ax.text(99, 0.03, "swing phase", transform=ax.get_xaxis_transform(), ha="right",
                 fontsize="small", color="#666")  # fmt: skip
     thigh_peak = np.nan
     for curves, color, name, is_thigh in (
