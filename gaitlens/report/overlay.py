@@ -527,19 +527,31 @@ class _CallbackBar:
 
 
 # ---------------------------------------------------------------------- stills
-def grab_frames(video_path, times_s, max_side_px: int = 960) -> list:
-    """The frames nearest to ``times_s`` (seconds from the first frame), decoded in one
-    pass that stops after the last requested time: ``[(index, time_s, image), ...]``."""
+def grab_frames(video_path, times_s, max_side_px: int = 960, frame_times_s=None) -> list:
+    """The frames nearest to ``times_s`` (seconds from the first frame, as
+    ``gaitlens.video.read_frames`` counts them): ``[(index, time_s, image), ...]``.
+
+    With ``frame_times_s`` (the track's frame times) the decoder seeks to the keyframe
+    before the first requested time instead of decoding from the start, and frames are
+    indexed by matching their time to ``frame_times_s``; any seeking problem falls back
+    to one sequential pass that stops after the last requested time.
+    """
+    want = np.asarray(times_s, float)
+    if frame_times_s is not None and len(want):
+        try:
+            got = _grab_seek(video_path, want, max_side_px, np.asarray(frame_times_s, float))
+            if all(g is not None for g in got):
+                return got
+        except Exception:
+            pass
     from ..video import read_frames
 
-    want = np.asarray(times_s, float)
     best = [None] * len(want)
     best_d = np.full(len(want), np.inf)
     last = np.nanmax(want) if len(want) else -1
     for fr in read_frames(video_path, max_side_px=max_side_px):
         d = np.abs(want - fr.time_s)
-        better = d < best_d
-        for j in np.flatnonzero(better):
+        for j in np.flatnonzero(d < best_d):
             best[j] = (fr.index, fr.time_s, fr.image)
         best_d = np.minimum(best_d, d)
         if fr.time_s > last + 0.1:
@@ -547,12 +559,56 @@ def grab_frames(video_path, times_s, max_side_px: int = 960) -> list:
     return best
 
 
+def _grab_seek(video_path, want, max_side_px, frame_times):
+    from ..video import _open, _rotation_of, _upright
+
+    container = _open(video_path)
+    try:
+        stream = container.streams.video[0]
+        first = next(iter(container.decode(stream)))
+        rot = _rotation_of(stream, first)
+        t0 = float(first.pts * first.time_base)
+        w, h = first.width, first.height
+        size = None
+        if max_side_px and max(w, h) > max_side_px:
+            k = max_side_px / max(w, h)
+            size = (int(round(w * k / 2) * 2), int(round(h * k / 2) * 2))
+        target = t0 + max(float(np.nanmin(want)) - 0.5, 0.0)
+        container.seek(int(target / stream.time_base), stream=stream, backward=True)
+        best = [None] * len(want)
+        best_d = np.full(len(want), np.inf)
+        last = float(np.nanmax(want))
+        for frame in container.decode(stream):
+            if frame.pts is None:
+                continue
+            t = float(frame.pts * frame.time_base) - t0
+            idx = int(np.argmin(np.abs(frame_times - t)))
+            if abs(frame_times[idx] - t) > 1e-3:
+                continue  # not a frame of the track (should not happen)
+            d = np.abs(want - frame_times[idx])
+            better = np.flatnonzero(d < best_d)
+            if len(better):
+                if size is not None:
+                    img = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+                else:
+                    img = frame.to_ndarray(format="rgb24")
+                img = _upright(img, rot)
+                for j in better:
+                    best[j] = (idx, float(frame_times[idx]), img)
+                best_d = np.minimum(best_d, d)
+            if t > last + 0.1:
+                break
+        return best
+    finally:
+        container.close()
+
+
 def annotated_stills(analysis, video_path, times_s, crop: bool = True,
                      max_side_px: int = 960) -> list:  # fmt: skip
     """Still frames at ``times_s`` with the skeleton and angles drawn, cropped to the
     runner (with room for the labels). Returns RGB arrays (None where no frame)."""
     od = overlay_data(analysis)
-    grabbed = grab_frames(video_path, times_s, max_side_px=max_side_px)
+    grabbed = grab_frames(video_path, times_s, max_side_px=max_side_px, frame_times_s=od.time_s)
     out = []
     for g in grabbed:
         if g is None or g[0] >= len(od.time_s):

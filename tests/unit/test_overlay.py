@@ -147,3 +147,10 @@ def test_annotated_stills(clip):
         assert im.ndim == 3 and im.shape[0] <= 240 and im.shape[1] < 320
     got = overlay.grab_frames(src, [0.0, 0.51])
     assert got[0][0] == 0 and abs(got[1][1] - 0.5) < 1 / 30 + 1e-6
+    # seeking (with the track's frame times) gives the same frames as a full pass
+    times = [0.9, 1.2, 0.3]
+    seq = overlay.grab_frames(src, times)
+    seek = overlay.grab_frames(src, times, frame_times_s=a.track.time_s)
+    for x, y in zip(seq, seek):
+        assert x[0] == y[0] and x[1] == pytest.approx(y[1], abs=1e-6)
+        assert np.array_equal(x[2], y[2])
