@@ -494,6 +494,22 @@ def clean(track: PoseTrack, config=None) -> CleanTrack:
     near = max(SIDES, key=lambda sd: leg_vis[sd])
     if abs(leg_vis["left"] - leg_vis["right"]) < 0.05:
         warnings.append("near leg uncertain: both legs are equally visible")
+    # Anatomical labels from geometry: a runner moving image-right shows an un-mirrored
+    # camera their right side (moving image-left: their left side). Pose models guess
+    # left/right from appearance and can get it backwards in side views, consistently
+    # over a clip; once the legs are continuous (swap repair), relabel them as a whole.
+    geometric_near = "right" if facing == "right" else "left"
+    if near != geometric_near and abs(leg_vis["left"] - leg_vis["right"]) >= 0.05:
+        for p in LEG_POINTS + ("shoulder", "ear"):
+            a, b = f"left_{p}", f"right_{p}"
+            if a in pts and b in pts:
+                pts[a], pts[b] = pts[b], pts[a]
+                vis[a], vis[b] = vis[b], vis[a]
+        leg_vis = {"left": leg_vis["right"], "right": leg_vis["left"]}
+        near = geometric_near
+        relabelled = True
+    else:
+        relabelled = False
 
     # outliers and low visibility
     n_out = 0
@@ -538,6 +554,7 @@ def clean(track: PoseTrack, config=None) -> CleanTrack:
         "outlier_fraction": n_out / max(1, n * len(pts)),
         "missing_after_fill": missing,
         "leg_visibility": leg_vis,
+        "legs_relabelled_from_geometry": relabelled,
         **{f"activity_{k}": v for k, v in act.items() if k != "activity"},
     }
     return CleanTrack(

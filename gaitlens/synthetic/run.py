@@ -29,8 +29,10 @@ ASIS_PSIS_FRAC = 0.09
 
 
 def near_side(facing: str) -> str:
-    """The side of the body that faces the camera (runner travelling image-right: left)."""
-    return "left" if facing == "right" else "right"
+    """The side of the body that faces the camera: a runner travelling image-right shows
+    the camera their right side (as a car driving to your right shows you its right
+    side); travelling image-left, their left side."""
+    return "right" if facing == "right" else "left"
 
 
 @dataclass

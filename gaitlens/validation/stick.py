@@ -10,6 +10,8 @@ pendulum). Knees from two-link inverse kinematics. Output is a BlazePose-ordered
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from ..pose.skeleton import INDEX, LANDMARK_NAMES, N_LANDMARKS
@@ -36,7 +38,7 @@ def stick_track(
     duration_s: float = 8.0,
     gait: str = "running",
     facing: str = "right",
-    near_side: str = "right",
+    near_side: Optional[str] = None,
     px_per_m: float = 400.0,
     image_size: tuple = (640, 720),
     bounce_m: float = 0.04,
@@ -47,6 +49,7 @@ def stick_track(
     """Track and truth ``{"ic_s": {side: array}, "to_s": {...}, "cadence_spm",
     "contact_time_s", "duty_factor"}``. ``front_view`` projects the lateral axis onto the
     image x axis (a runner filmed from the front)."""
+    near_side = near_side or facing  # an un-mirrored camera sees the leading side
     stride = 120.0 / cadence_spm
     t = np.arange(0, duration_s, 1.0 / fps)
     thigh, shank, leg = 0.45, 0.45, 0.9

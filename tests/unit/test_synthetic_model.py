@@ -103,7 +103,7 @@ def test_image_facing_and_pixels():
         px = r.points_px()
         assert np.all(sgn * (px["nose"][:, 0] - px[f"{r.near_side}_ear"][:, 0]) > 0)
         assert np.all(px["head"][:, 1] < px["right_hip"][:, 1])  # y down in the image
-        assert r.near_side == ("left" if facing == "right" else "right")
+        assert r.near_side == facing  # a runner moving image-right shows their right side
         w, h = r.params.image_size_px
         allpx = np.concatenate(list(px.values()))
         assert allpx[:, 0].min() > 0 and allpx[:, 0].max() < w
