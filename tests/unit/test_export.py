@@ -67,6 +67,12 @@ def test_trc_units_and_axes(tmp_path):
     assert np.nanmean(xyz[:, i_sh, 1]) > np.nanmean(xyz[:, i_ank, 1])  # shoulder above ankle
     i_toe, i_heel = names.index("right_foot_index"), names.index("right_heel")
     assert np.nanmean(xyz[:, i_toe, 0]) > np.nanmean(xyz[:, i_heel, 0])  # toes point forward
+    # a known scale (runner height or belt speed: frames.attrs["m_per_leg"]) gives metres
+    a.frames.attrs.update(leg_length_px=a.clean.leg_length_px, m_per_leg=0.9)
+    _, xyz_m, _, units_m = export.keypoints_for_export(a)
+    assert units_m == "m"
+    np.testing.assert_allclose(xyz_m, xyz * 0.9, equal_nan=True)
+    a.frames.attrs.clear()
     # facing image-left: x is flipped so that toes still point to +x
     a.clean.facing = "left"
     _, xyz_l, _, _ = export.keypoints_for_export(a)
@@ -108,3 +114,20 @@ def test_schema_rejects_invalid(analysis, mutate):
 
 def test_schema_is_valid_draft_2020_12():
     jsonschema.Draft202012Validator.check_schema(export.analysis_schema())
+
+
+def test_trc_uses_cleaned_points():
+    """The cleaning stage's points (analysis frame, px) are exported, scaled to legs."""
+    a = demo_analysis(n_strides=3)
+    n = a.track.n_frames
+    rng = np.random.default_rng(5)
+    pts = {"left_knee": rng.normal(0, 50, (n, 2)), "right_ankle": rng.normal(0, 50, (n, 2))}
+    a.clean = SimpleNamespace(points=pts, leg_length_px=200.0, facing="right",
+                              origin_px=(100.0, 120.0))  # fmt: skip
+    _, xyz, names, units = export.keypoints_for_export(a)
+    assert units == "legs"
+    np.testing.assert_allclose(xyz[:, names.index("left_knee"), :2], pts["left_knee"] / 200.0)
+    # landmarks the cleaning stage does not track: raw pose in the same frame and origin
+    nose_px = a.track.xy_px[:, names.index("nose")]
+    np.testing.assert_allclose(xyz[:, names.index("nose"), 0], (nose_px[:, 0] - 100.0) / 200.0)
+    np.testing.assert_allclose(xyz[:, names.index("nose"), 1], (120.0 - nose_px[:, 1]) / 200.0)

@@ -154,3 +154,22 @@ def test_annotated_stills(clip):
     for x, y in zip(seq, seek):
         assert x[0] == y[0] and x[1] == pytest.approx(y[1], abs=1e-6)
         assert np.array_equal(x[2], y[2])
+
+
+def test_overlay_draws_cleaned_points():
+    """The skeleton uses the cleaning stage's points mapped back to image pixels."""
+    from types import SimpleNamespace
+
+    a = demo_analysis(n_strides=2)
+    n = a.track.n_frames
+    knee = np.column_stack([np.linspace(-20, 20, n), np.full(n, 10.0)])
+    a.clean = SimpleNamespace(
+        points={"right_knee": knee}, near_side="right", facing="left",
+        to_image_px=lambda xy: np.column_stack([150 - xy[:, 0], 100 - xy[:, 1]]),
+    )  # fmt: skip
+    od = overlay.overlay_data(a)
+    i = od.names.index("right_knee")
+    np.testing.assert_allclose(od.xy[:, i, 0], 150 - knee[:, 0])
+    np.testing.assert_allclose(od.xy[:, i, 1], 90.0)
+    j = od.names.index("nose")  # not cleaned: raw pose
+    np.testing.assert_allclose(od.xy[:, j], a.track.xy_px[:, j])
