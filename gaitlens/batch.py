@@ -517,10 +517,12 @@ def _result_row(fut: Future, job: ClipJob) -> dict:
 
 
 def _bar(total: int, initial: int, enabled: Optional[bool]):
-    from tqdm.auto import tqdm
-
     if enabled is None:
         enabled = sys.stderr.isatty()
+    if enabled:
+        from tqdm.auto import tqdm
+    else:  # tqdm.auto warns in Jupyter without ipywidgets, even for a disabled bar
+        from tqdm import tqdm
     return tqdm(
         total=total,
         initial=initial,
