@@ -338,8 +338,9 @@ def plot_pelvis_timing(analysis, side: Optional[str] = None, ax=None):
     ax.set_title("Pelvis vs swing leg timing", loc="left", fontsize="medium", fontweight="bold")
     ax.text(0.01, 0.03, sub, transform=ax.transAxes, va="bottom", fontsize="small",
             bbox=dict(facecolor="white", edgecolor="#bbb", alpha=0.9))  # fmt: skip
-    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2,
-              frameon=False)  # fmt: skip
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2,
+                  frameon=False)  # fmt: skip
     ax.grid(alpha=0.3)
     return fig, ax
 
