@@ -445,9 +445,11 @@ def plot_left_right(analysis, metrics=LR_METRICS, ax=None):
     ax.set_xticks([])
     for sp in ("top", "right", "bottom"):
         ax.spines[sp].set_visible(False)
+    near = near_side(analysis)
+    tag = {s: (", near camera" if s == near else ", far") for s in SIDES}
     ax.set_title(
-        "Left (blue) vs right (orange): dot = mean, whiskers = ±1 SD over strides,\n"
-        "grey = healthy band; each row has its own scale",
+        f"Left (blue{tag['left']}) vs right (orange{tag['right']}): dot = mean, "
+        "whiskers = ±1 SD over strides,\ngrey = healthy band; each row has its own scale",
         loc="left", fontsize="small",
     )  # fmt: skip
     return fig, ax
