@@ -73,3 +73,19 @@ def test_mocap_driven_run():
     assert img.shape == (320, 240, 3)
     tr = r.to_pose_track()
     assert tr.detected.all()
+
+
+def test_make_samples_fast(tmp_path):
+    from gaitlens.synthetic import make_samples
+    from gaitlens.synthetic.samples import SAMPLES
+    from gaitlens.synthetic.truth import load_truth
+
+    paths = make_samples(tmp_path, fast=True)
+    assert [p.name for p in paths] == [f"{n}.mp4" for n in SAMPLES]
+    readme = (tmp_path / "README.md").read_text()
+    for name in SAMPLES:
+        assert f"`{name}.mp4`" in readme
+        meta, df = load_truth(tmp_path / f"{name}.mp4")
+        assert len(df) == meta["params"]["fps"] * meta["params"]["duration_s"]
+        present = {k for k, v in meta["faults"].items() if v["present"]}
+        assert present == (set() if name == "normal" else {name})
