@@ -84,7 +84,13 @@ def good_quality(**kw):
     return q
 
 
-def run(strides, quality=None, frames=None, config=None, bands=None):
+# the decision-logic tests run without the guard band (its numbers are data, tested
+# separately in test_guard_band_absorbs_measurement_error)
+NO_GUARD = SimpleNamespace(faults={"guard_k": 0.0}, bands={})
+DEFAULT = SimpleNamespace(faults={}, bands={})
+
+
+def run(strides, quality=None, frames=None, config=NO_GUARD, bands=None):
     frames = make_frames() if frames is None else frames
     out = faults.classify(strides, frames, quality or good_quality(),
                           make_bands() if bands is None else bands, config)  # fmt: skip
@@ -237,7 +243,7 @@ def test_config_overrides_rules_and_bands():
     # 3.3 SD from the healthy mean = 1.3 SD beyond the band edge, 0.59 SD beyond the
     # 5 deg guard band (5/7 SD): mild by default
     s = make_strides(shift={m: 3.3 * np.sign(v) for m, v in SITTING.items()}, noise_sd=0.1)
-    base = run(s)["pelvis_back_hips_flexed"]
+    base = run(s, config=DEFAULT)["pelvis_back_hips_flexed"]
     assert base.severity == "mild"
     cfg = SimpleNamespace(faults={"pelvis_back_hips_flexed": {"marked_excess_sd": 0.4}}, bands={})
     assert run(s, config=cfg)["pelvis_back_hips_flexed"].severity == "marked"
@@ -277,7 +283,7 @@ def test_to_dict_is_json_safe():
 
 def test_stride_flags():
     s = make_strides(shift={(m, "left"): v for m, v in PELVIS_LAG.items()})
-    fl = faults.stride_flags(s, make_bands())
+    fl = faults.stride_flags(s, make_bands(), config=NO_GUARD)
     assert len(fl) == len(s)
     assert {"side", "stride", "pelvis_lag_pct_outside", *FAULT_IDS} <= set(fl)
     assert fl.loc[fl.side == "left", "pelvis_lag"].all()
@@ -295,10 +301,10 @@ def test_one_sided_user_band_without_sd():
     bands = make_bands().drop(index=["pelvis_lag_ms", "pelvis_lag_pct"])
     bands.loc["pelvis_lag_ms"] = {"low": None, "high": 60.0, "mean": None, "sd": None}
     s = make_strides(shift={"pelvis_late_swing_excursion_legs": -4.0})
-    s["pelvis_lag_ms"] = 90.0  # 30 ms beyond the edge, minus 1 frame (16.7 ms) of guard
+    s["pelvis_lag_ms"] = 90.0  # 30 ms beyond the user's edge (no guard band here)
     f = run(s, bands=bands)["pelvis_lag"]
     ev = {e.metric: e for e in f.evidence}
-    assert ev["pelvis_lag_ms"].excess_sd == pytest.approx((30 - 1000 / 60) / 6.0)  # 10 % of edge
+    assert ev["pelvis_lag_ms"].excess_sd == pytest.approx(30 / 6.0)  # scale: 10 % of the edge
     assert f.severity == "marked" and f.confidence == "medium"  # pelvis_lag_pct has no band
 
 
@@ -314,9 +320,9 @@ def test_view_score_from_cleaning():
 def test_guard_band_absorbs_measurement_error():
     # 2.5 SD from the mean = 0.5 SD (3.5 deg) beyond the edge: within the 5 deg video error
     s = make_strides(shift={m: 2.5 * np.sign(v) for m, v in SITTING.items()}, noise_sd=0.1)
-    f = run(s)["pelvis_back_hips_flexed"]
+    f = run(s, config=DEFAULT)["pelvis_back_hips_flexed"]
     assert f.severity == "none"
-    no_guard = SimpleNamespace(faults={"guard_k": 0.0}, bands={})
+    no_guard = NO_GUARD
     assert run(s, config=no_guard)["pelvis_back_hips_flexed"].severity == "mild"
     wider = SimpleNamespace(faults={"measurement_uncertainty": {"hip_flexion_ic_deg": 1.0,
         "hip_flexion_midstance_deg": 1.0, "hip_extension_to_deg": 1.0}}, bands={})  # fmt: skip
@@ -324,3 +330,16 @@ def test_guard_band_absorbs_measurement_error():
     fl = faults.stride_flags(s, make_bands(), sampling_rate_hz=60.0)
     assert not fl["hip_flexion_ic_deg_outside"].any()
     assert faults.stride_flags(s, make_bands(), config=no_guard)["hip_flexion_ic_deg_outside"].all()
+
+
+def test_guard_band_units():
+    rules = faults.load_rules({"measurement_uncertainty": {"pelvis_lag_ms": {"value": 10.0}}})
+    s = make_strides(n_per_side=2)
+    g = faults.guard_band(rules, "pelvis_lag_ms", s, 50.0)
+    assert g == pytest.approx(np.full(4, 10.0 + 1000 / 50))  # value + 1 frame at 50 fps
+    u = rules["measurement_uncertainty"]["pelvis_lag_pct"]
+    g = faults.guard_band(rules, "pelvis_lag_pct", s, 50.0)  # strides of 0.7 s
+    assert g == pytest.approx(np.full(4, u["value"] + 100 / (50 * 0.7)))
+    assert faults.guard_band(rules, "hip_flexion_ic_deg", s, None) == pytest.approx(5.0)
+    off = faults.load_rules({"guard_k": 0})
+    assert not faults.guard_band(off, "hip_flexion_ic_deg", s, 60.0).any()
