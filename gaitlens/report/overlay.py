@@ -45,6 +45,7 @@ FAULT_SHORT = {
     "pelvic_tilt_suppressed": "tilt suppressed",
 }
 EVENT_SHOW_S = 0.12  # how long an IC/TO marker stays on screen
+MAX_STANCE_S = 0.6  # longer "stances" on the timeline are missed toe-offs (running: < 0.4 s)
 
 
 def _get(obj, key, default=None):
@@ -403,8 +404,11 @@ def timeline_strip(od: OverlayData, width: int, height: int) -> np.ndarray:
             if side != s:
                 continue
             if kind == "IC":
-                nxt = [t for t, k2, s2 in od.events if k2 == "TO" and s2 == s and t > te]
-                if nxt:
+                # the stance ends at the next toe-off of the same foot, unless a foot
+                # strike of that foot comes first or it is implausibly late (missed TO)
+                nxt = [t for t, k2, s2 in od.events if s2 == s and t > te]
+                kinds = [k2 for t, k2, s2 in od.events if s2 == s and t > te]
+                if nxt and kinds[0] == "TO" and nxt[0] - te < MAX_STANCE_S:
                     cv2.rectangle(
                         strip, (x_of(te), y0 + 5), (x_of(nxt[0]), y0 + lane - 2), SIDE_RGB[s], -1
                     )
