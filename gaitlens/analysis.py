@@ -77,6 +77,16 @@ class Analysis:
         ]
         return pd.DataFrame(rows, columns=["fault", "severity", "score", "confidence"])
 
+    def stride_flags(self) -> Optional[pd.DataFrame]:
+        """Per stride: which metrics fall outside their band and which faults it shows."""
+        if self.strides is None or self.bands is None or not len(self.strides):
+            return None
+        from .faults import stride_flags
+
+        return stride_flags(self.strides, self.bands,
+                            sampling_rate_hz=self.quality.get("sampling_rate_hz"),
+                            config=self.config)
+
     def reanalyze(self, **options) -> Analysis:
         """Re-run every stage after pose with changed options (no pose work)."""
         from .pipeline import analyze_track
@@ -119,6 +129,7 @@ class Analysis:
             "warnings": list(self.warnings),
             "faults": [f.to_dict() for f in self.findings],
             "strides": _records(self.strides),
+            "stride_flags": _records(self.stride_flags()),
             "rejected_strides": _records(self.rejected_strides),
             "config": self.config.to_dict(),
         }

@@ -72,16 +72,22 @@ def _side_strides(events, side: str, lim: StrideLimits) -> pd.DataFrame:
     start, nxt = ic[:-1], ic[1:]
     # the first TO after each IC (NaN if none before the next IC)
     j = np.searchsorted(to, start, side="right")
-    to_j = np.where(j < len(to), to[np.minimum(j, len(to) - 1)], np.nan)
+    if len(to):
+        to_j = np.where(j < len(to), to[np.minimum(j, len(to) - 1)], np.nan)
+    else:  # no toe-off found on this side at all: every stride lacks one
+        to_j = np.full(len(start), np.nan)
     n_to = np.searchsorted(to, nxt, side="left") - j  # TOs between IC and next IC
     to_j = np.where(n_to >= 1, to_j, np.nan)
     stride = nxt - start
     contact = to_j - start
     # flight: from this foot's TO to the other foot's next IC
     oic = _other_side_ic(events, side)
-    k = np.searchsorted(oic, to_j, side="right")
-    o_next = np.where(k < len(oic), oic[np.minimum(k, max(len(oic) - 1, 0))], np.nan)
-    o_next = np.where(o_next < nxt, o_next, np.nan) if len(oic) else np.full(len(start), np.nan)
+    if len(oic):
+        k = np.searchsorted(oic, to_j, side="right")
+        o_next = np.where(k < len(oic), oic[np.minimum(k, len(oic) - 1)], np.nan)
+        o_next = np.where(o_next < nxt, o_next, np.nan)
+    else:
+        o_next = np.full(len(start), np.nan)
     flight = o_next - to_j
     q_ic = np.asarray(events.ic_quality.get(side, np.full(len(ic), np.nan)), float)
     interp = np.asarray(events.ic_interpolated.get(side, np.zeros(len(ic), bool)), bool)

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-SMALL = dict(image_size_px=(320, 240), fps=30.0)
+SMALL = dict(image_size_px=(400, 300), fps=30.0)
 
 
 def _render(d: Path, name: str, **params) -> Path:
     from gaitlens.synthetic import RunnerParams, render, simulate
 
-    kw = {**SMALL, "duration_s": 6.0, "seed": 7, **params}
+    kw = {**SMALL, "duration_s": 8.0, "seed": 7, **params}
     if (d / name).exists():  # generated once per test session
         return d / name
     return Path(render(simulate(RunnerParams(**kw)), d / name))
