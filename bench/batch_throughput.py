@@ -10,7 +10,7 @@ The Dask run's summary must equal the local one (identical numbers and findings)
     .venv/bin/python bench/batch_throughput.py [--clips DIR] [--n-clips 4] [--seconds 6]
         [--threads-per-worker 1] [--no-video] [--skip-dask]
 
-Without ``--clips``, N synthetic runners (gaitlens.synthetic, 480x640, 30 fps) are
+Without ``--clips``, N synthetic runners (the bundled samples at 360x480, 30 fps) are
 rendered once into $TMPDIR/gaitlens-bench-clips/. Results: bench/results/batch_throughput.json.
 """
 
@@ -30,34 +30,57 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 
 
+#: the bundled samples (gaitlens.synthetic.samples), shortened and at 30 fps
+SAMPLES = ("normal", "pelvis_back_hips_flexed", "pelvic_tilt_suppressed")
+
+
 def render_clips(folder: Path, n: int, seconds: float) -> Path:
+    from dataclasses import replace
+
     from gaitlens.synthetic import render, simulate
+    from gaitlens.synthetic.samples import sample_params
 
     folder.mkdir(parents=True, exist_ok=True)
-    knobs = [{}, {"pelvis_lag": 1.0}, {"pelvis_back_hips_flexed": 1.0}]
-    knobs += [{"pelvic_tilt_suppressed": 1.0}]
     for i in range(n):
-        p = folder / f"runner_{i:02d}.mp4"
+        name = SAMPLES[i % len(SAMPLES)]
+        p = folder / f"{i:02d}_{name}.mp4"
         if p.exists():
             continue
-        run = simulate(
+        params = replace(
+            sample_params(name),
             duration_s=seconds,
             fps=30.0,
-            image_size_px=(480, 640),
-            cadence_spm=160.0 + 4 * i,
-            **knobs[i % len(knobs)],
+            image_size_px=(360, 480),
+            motion_blur_subframes=1,
+            seed=100 + i,
         )
-        render(run, p, write_truth=False)
+        render(simulate(params), p, write_truth=False)
     return folder
 
 
-def timed_batch(folder: Path, outdir: Path, executor, config) -> tuple[float, object]:
+def _cpu_s(pids) -> float:
+    """User + system CPU seconds of the given live processes (psutil comes with Dask)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def timed_batch(folder: Path, outdir: Path, executor, config, pids=()) -> tuple:
+    """(wall seconds, summary, worker CPU seconds) of one batch from an empty folder."""
     from gaitlens.batch import analyze_folder
 
     shutil.rmtree(outdir, ignore_errors=True)
+    c0 = _cpu_s(pids())
     t0 = time.perf_counter()
     df = analyze_folder(folder, outdir, executor=executor, config=config, progress=False)
-    return time.perf_counter() - t0, df
+    return time.perf_counter() - t0, df, _cpu_s(pids()) - c0
 
 
 def main(argv=None) -> int:
@@ -76,34 +99,47 @@ def main(argv=None) -> int:
     from gaitlens.config import AnalysisConfig
 
     folder = args.clips or render_clips(
-        Path(tempfile.gettempdir()) / "gaitlens-bench-clips", args.n_clips, args.seconds
+        Path(tempfile.gettempdir()) / "gaitlens-bench-clips-v2", args.n_clips, args.seconds
     )
     n_clips = len(batch.discover_videos(folder))
     cfg = AnalysisConfig(annotated_video=not args.no_video)
     tpw = args.threads_per_worker
     work = Path(tempfile.mkdtemp(prefix="gaitlens-batch-bench-"))
     load_before = os.getloadavg()
-    runs = {}
+    runs, cpu = {}, {}
     try:
         for workers in (1, 2):
-            with batch._process_pool(workers, tpw) as ex:
-                secs, df = timed_batch(folder, work / f"local{workers}", ex, cfg)
+            threads = tpw or max(1, batch.default_jobs() // workers)  # as analyze_folder
+            with batch._process_pool(workers, threads) as ex:
+                # start the workers (imports) before timing, as a running pool would be
+                list(ex.map(time.sleep, [0.5] * workers))
+                pids = lambda ex=ex: list(ex._processes)  # noqa: E731
+                secs, df, cpu_s = timed_batch(folder, work / f"local{workers}", ex, cfg, pids)
+            key = f"local_{workers}"
             assert (df["status"] == "ok").all(), df[["path", "status", "reason"]]
-            runs[f"local_{workers}"] = (secs, df)
-            print(f"{workers} worker(s): {secs:6.1f} s  {60 * n_clips / secs:5.2f} clips/min")
+            runs[key], cpu[key] = (secs, df), cpu_s
+            print(
+                f"{workers} worker(s): {secs:6.1f} s  {60 * n_clips / secs:5.2f} clips/min  "
+                f"worker CPU {cpu_s:.1f} s ({cpu_s / secs:.2f} cores busy)"
+            )
         if not args.skip_dask:
             from distributed import Client, LocalCluster
 
-            with (
-                LocalCluster(
-                    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-                ) as cluster,
-                Client(cluster) as client,
-            ):
-                client.run(batch._init_worker, tpw)
-                secs, df = timed_batch(folder, work / "dask", client.get_executor(pure=False), cfg)
+            cluster = LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            with cluster, Client(cluster) as client:
+                if tpw:
+                    client.run(batch._init_worker, tpw)
+                pids = lambda: list(client.run(os.getpid).values())  # noqa: E731
+                secs, df, cpu["dask_2"] = timed_batch(
+                    folder, work / "dask", client.get_executor(pure=False), cfg, pids
+                )
             runs["dask_2"] = (secs, df)
-            print(f"dask (2 workers): {secs:6.1f} s  {60 * n_clips / secs:5.2f} clips/min")
+            print(
+                f"dask (2 workers): {secs:6.1f} s  {60 * n_clips / secs:5.2f} clips/min  "
+                f"worker CPU {cpu['dask_2']:.1f} s ({cpu['dask_2'] / secs:.2f} cores busy)"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -124,6 +160,8 @@ def main(argv=None) -> int:
         "seconds": {k: round(v[0], 2) for k, v in runs.items()},
         "clips_per_min": {k: round(60 * n_clips / v[0], 2) for k, v in runs.items()},
         "speedup_2_vs_1": round(t1 / t2, 3),
+        "worker_cpu_s": {k: round(v, 1) for k, v in cpu.items()},
+        "cores_busy": {k: round(cpu[k] / runs[k][0], 2) for k in cpu},
         "summary_identical_to_local_2": identical,
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],

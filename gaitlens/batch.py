@@ -359,7 +359,8 @@ def analyze_folder(
     config, options : an ``AnalysisConfig`` and overrides of its fields, as in
         ``gaitlens.analyze`` (e.g. ``annotated_video=False``).
     progress : a progress bar over clips; ``None`` = only when stderr is a terminal.
-    threads_per_worker : thread limit (OpenMP/BLAS) in each worker of the default pool.
+    threads_per_worker : thread limit (OpenMP, BLAS, OpenCV) in each worker of the default
+        pool; default: cores // workers (1 with one worker per core, as Dask does).
     analyze_fn : replaces ``gaitlens.pipeline.analyze`` (tests); must be picklable and
         accept ``(video, config, *, outdir, progress, reuse_pose)``.
 
@@ -421,7 +422,10 @@ def analyze_folder(
                 rows[job.rel_path] = _row(job, STATUS_FAILED, DIED)
         elif todo:
             n = min(jobs or default_jobs(), len(todo))
-            _run_own_pool(todo, n, threads_per_worker, submit_args, rows, bar)
+            # like Dask's nanny: no worker may start more BLAS/OpenMP threads than its
+            # share of the cores (OpenBLAS threads spin; oversubscribed they stall)
+            threads = threads_per_worker or max(1, default_jobs() // n)
+            _run_own_pool(todo, n, threads, submit_args, rows, bar)
     finally:
         bar.close()
     df = summary_frame([rows[j.rel_path] for j in jobs_list])
