@@ -83,9 +83,12 @@ class Analysis:
             return None
         from .faults import stride_flags
 
-        return stride_flags(self.strides, self.bands,
-                            sampling_rate_hz=self.quality.get("sampling_rate_hz"),
-                            config=self.config)
+        return stride_flags(
+            self.strides,
+            self.bands,
+            sampling_rate_hz=self.quality.get("sampling_rate_hz"),
+            config=self.config,
+        )
 
     def reanalyze(self, **options) -> Analysis:
         """Re-run every stage after pose with changed options (no pose work)."""
@@ -174,28 +177,53 @@ class Analysis:
         return outdir
 
     def _write_all(self, d: Path, video_path, progress) -> None:
+        """Write every output into ``d``. The annotated video (decode, draw, H.264
+        encode: mostly native code that releases the GIL) is made on a second thread
+        while this one writes the tables and renders the report."""
+        import threading
+
         from .report import export
 
-        self.track.save(d / "pose_track.npz")
-        if self.strides is not None:
-            self.strides.to_csv(d / "strides.csv", index=False, float_format="%.6g")
-        if self.rejected_strides is not None:
-            self.rejected_strides.to_csv(
-                d / "rejected_strides.csv", index=False, float_format="%.6g"
-            )
-        if self.frames is not None:
-            self.frames.to_csv(d / "frames.csv", index=False, float_format="%.6g")
-        export.write_trc(self, d / "keypoints.trc")
         video_name = None
+        video_thread = None
+        video_error: list = []
         if self.config.annotated_video and video_path is not None:
             from .report import overlay
 
-            overlay.write_annotated_video(self, video_path, d / "annotated.mp4", progress=progress)
-            video_name = "annotated.mp4"
-        from .report import html
+            def make_video():
+                try:
+                    overlay.write_annotated_video(
+                        self, video_path, d / "annotated.mp4", progress=progress
+                    )
+                except BaseException as exc:  # re-raised on the main thread
+                    video_error.append(exc)
 
-        html.write_report(self, d / "report.html", video_file=video_name)
-        (d / "analysis.json").write_text(self.to_json(), encoding="utf-8")
+            video_thread = threading.Thread(
+                target=make_video, name="gaitlens-annotate", daemon=True
+            )
+            video_thread.start()
+            video_name = "annotated.mp4"
+        try:
+            self.track.save(d / "pose_track.npz")
+            if self.strides is not None:
+                self.strides.to_csv(d / "strides.csv", index=False, float_format="%.6g")
+            if self.rejected_strides is not None:
+                self.rejected_strides.to_csv(
+                    d / "rejected_strides.csv", index=False, float_format="%.6g"
+                )
+            if self.frames is not None:
+                self.frames.to_csv(d / "frames.csv", index=False, float_format="%.6g")
+            export.write_trc(self, d / "keypoints.trc")
+            from .report import html
+
+            html.write_report(self, d / "report.html", video_file=video_name)
+            (d / "analysis.json").write_text(self.to_json(), encoding="utf-8")
+        finally:
+            if video_thread is not None:
+                while video_thread.is_alive():  # short joins keep Ctrl-C responsive
+                    video_thread.join(timeout=0.2)
+        if video_error:
+            raise video_error[0]
 
     # ----------------------------------------------------------- Jupyter
     def _repr_html_(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Callable, Optional, Union
 
@@ -64,6 +65,9 @@ def run_pose(
     full = (meta.width_px, meta.height_px)
     name = Path(video_path).name
     decode_stats: dict = {}
+    # the analysis stages' imports (scipy, pandas, matplotlib: about 2 s) are done on a
+    # second thread while MediaPipe works, so they cost no wall time afterwards
+    threading.Thread(target=_warm_imports, name="gaitlens-imports", daemon=True).start()
     # MediaPipe's native threads log to fd 2; the progress bar keeps the real stderr
     with quiet_native_stderr() as err:
         backend = create_backend(
@@ -104,6 +108,30 @@ def run_pose(
         n_people=np.asarray(people, dtype=int),
     )
     return track
+
+
+def _warm_imports() -> None:
+    import importlib
+
+    for mod in (
+        "gaitlens.cleaning",
+        "gaitlens.events",
+        "gaitlens.strides",
+        "gaitlens.kinematics",
+        "gaitlens.stride_metrics",
+        "gaitlens.faults",
+        "gaitlens.reference",
+        "gaitlens.analysis",
+        "gaitlens.report.export",
+        "gaitlens.report.plots",
+        "gaitlens.report.html",
+        "gaitlens.report.overlay",
+        "matplotlib.backends.backend_agg",
+    ):
+        try:
+            importlib.import_module(mod)
+        except Exception:  # the real import later reports any problem
+            pass
 
 
 def pose_statistics(track: PoseTrack) -> dict:
