@@ -7,6 +7,8 @@ Modes (``--modes``, comma-separated; default ``truth,track,fukuchi``):
   (``gaitlens.synthetic.truth.stride_table``): rules and bands alone, no measurement.
 * ``track``: the fast path, ``simulate(...).to_pose_track(noise_px)`` through
   ``pipeline.analyze_track`` (every stage after pose, no rendering).
+* ``rendered``: like ``track`` but rendered (sample-clip look) and through MediaPipe;
+  pose tracks cached in ``--cache``. Slow the first time (render + pose per run).
 * ``clips``: rendered clips (``--clips DIR``, default ``sample_videos``) with their
   ``.truth.json`` through ``pipeline.analyze`` (MediaPipe). Slow.
 * ``fukuchi``: healthy runners of Fukuchi et al. 2017 (PeerJ 5:e3298), every trial in
@@ -88,8 +90,34 @@ def synthetic_findings(mode: str, knob, mag: float, seed: int, args, bands):
     from gaitlens.config import AnalysisConfig
     from gaitlens.pipeline import analyze_track
 
-    track = run.to_pose_track(noise_px=args.noise_px, seed=seed)
+    if mode == "rendered":
+        track = _rendered_track(run, knob, mag, args)
+    else:
+        track = run.to_pose_track(noise_px=args.noise_px, seed=seed)
     return analyze_track(track, AnalysisConfig(annotated_video=False)).findings
+
+
+def _rendered_track(run, knob, mag, args):
+    """Render the run (sample-clip look, ``--render-size``) and run MediaPipe once;
+    the pose track is cached in ``--cache`` so that rule changes re-run in seconds."""
+    from gaitlens.config import AnalysisConfig
+    from gaitlens.pipeline import run_pose
+    from gaitlens.synthetic import render
+    from gaitlens.track import PoseTrack
+
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    p = run.params
+    stem = f"{knob or 'normal'}_{mag if mag is not None else 'sample'}_{p.fps:g}fps_{p.seed}"
+    npz = cache / f"{stem}.npz"
+    if npz.is_file():
+        return PoseTrack.load(npz)
+    video = cache / f"{stem}.mp4"
+    if not video.is_file():
+        render(run, video)
+    track = run_pose(video, AnalysisConfig(), progress=False)
+    track.save(npz)
+    return track
 
 
 def base_params(knob, args):
@@ -103,7 +131,11 @@ def base_params(knob, args):
         p = sample_params(knob or "normal")
     except ImportError:
         p = RunnerParams(**({knob: 0.8} if knob else {}))
-    return replace(p, duration_s=args.duration_s, fps=args.fps)
+    p = replace(p, duration_s=args.duration_s, fps=args.fps)
+    if args.render_size:
+        w, h = (int(v) for v in args.render_size.split("x"))
+        p = replace(p, image_size_px=(w, h))
+    return p
 
 
 def cell(f) -> str:
@@ -355,6 +387,8 @@ def main(argv=None) -> int:
     ap.add_argument("--fukuchi-s", type=float, default=15.0, help="seconds per trial")
     ap.add_argument("--clips", default=str(ROOT / "sample_videos"))
     ap.add_argument("--json", help="write all records here")
+    ap.add_argument("--render-size", default="", help="WxH for mode 'rendered' (default: samples')")
+    ap.add_argument("--cache", default="/tmp/gaitlens-fault-bench", help="rendered-mode cache")
     args = ap.parse_args(argv)
     bands = load_bands()
     out = {}
@@ -362,7 +396,7 @@ def main(argv=None) -> int:
     for mode in args.modes.split(","):
         t0 = time.perf_counter()
         print(f"\n## mode: {mode}\n\n{cell_legend}\n")
-        if mode in ("truth", "track"):
+        if mode in ("truth", "track", "rendered"):
             text, rec = confusion(mode, args, bands)
             print("### confusion (sample clip parameters, fault magnitude 0.8)\n\n" + text)
             gtext, grec = graded(mode, args, bands)
