@@ -45,6 +45,7 @@ from .fault_rules import (  # noqa: F401  (re-exported)
     load_rules,
     resolve_bands,
 )
+from .faults_text import explain
 from .schema import FAULT_IDS, SEVERITIES, SIDES
 
 CONF_LEVELS = ("low", "medium", "high")
@@ -213,8 +214,6 @@ def classify(
     tilt_conf = _stride_tilt_confidence(strides, frames)
     if "pelvic_tilt_confidence" not in quality and np.isfinite(tilt_conf).any():
         quality["pelvic_tilt_confidence"] = float(np.nanmean(tilt_conf))
-    from .faults_text import explain
-
     findings = []
     for fid in FAULT_IDS:
         sides = {}
