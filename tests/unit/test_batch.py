@@ -158,6 +158,14 @@ def test_summary_csv_round_trips_and_columns_are_fixed(clips, tmp_path):
     back = batch.read_summary(out)
     pd.testing.assert_frame_equal(back, df, check_dtype=False)
     assert not list(out.glob(".*tmp"))  # no temporary files left behind
+    mode = (out / batch.SUMMARY_FILE).stat().st_mode & 0o777
+    assert mode == 0o666 & ~_current_umask()  # not mkstemp's private 0600
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_index_html_links_reports_shows_findings_and_failures(clips, tmp_path):
