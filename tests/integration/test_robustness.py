@@ -91,6 +91,9 @@ RESULT_CASES = {
     "portrait_rotated": (H.portrait_rotated, None),
     "grayscale": (H.grayscale, None),
     "non_ascii_path": (H.non_ascii_path, None),
+    "uhd_4k": (H.uhd_4k, None),
+    "two_runners": (H.two_runners, None),
+    "leaves_frame": (H.leaves_frame, "detected in only"),
 }
 
 
@@ -105,6 +108,7 @@ def test_result_cases(clips, tmp_path, case):
     assert "Traceback" not in r.stderr
     data = json.loads((out / "analysis.json").read_text(encoding="utf-8"))
     assert data["summary"]["n_strides"] >= 4
+    assert 150 <= data["summary"]["cadence_spm"] <= 190  # the renders run at 170 spm
     if warning:
         assert any(warning in w for w in data["warnings"]), data["warnings"]
     assert digest(src) == before
@@ -211,3 +215,14 @@ def test_ctrl_c_during_batch_then_resume_completes(clips, tmp_path):
     assert r.returncode == 0, r.stderr
     for i in range(3):
         assert (out / f"c{i}" / "analysis.json").exists()
+
+
+def test_walking_clip_is_refused_through_the_cli(tmp_path):
+    from tests.conftest import WALK_VIDEO, shared_file
+
+    video = shared_file(WALK_VIDEO)
+    out = tmp_path / "out"
+    r = run_cli("analyze", video, "-o", out, "--no-video")
+    assert r.returncode == 5, r.stderr
+    assert "walking" in error_line(r)
+    assert_no_partial(out)
