@@ -498,6 +498,7 @@ def _run_own_pool(todo, n: int, threads: Optional[int], submit_args, rows, bar) 
             try:
                 died = _drain(ex, group, submit_args, rows, bar)
             except BaseException:
+                _interrupt_workers(ex)
                 ex.shutdown(wait=False, cancel_futures=True)
                 raise
             ex.shutdown(wait=True)
@@ -508,6 +509,21 @@ def _run_own_pool(todo, n: int, threads: Optional[int], submit_args, rows, bar) 
             else:
                 lost += died
         pending, attempt = lost, attempt + 1
+
+
+def _interrupt_workers(ex: Executor) -> None:
+    """Pass an interrupt on to the pool's workers (they get Ctrl-C from a terminal, but
+    not a ``kill -INT`` of the parent alone): each stops its clip, and the atomic save
+    leaves no half-written outputs, instead of the exit waiting for running clips."""
+    import signal
+
+    if os.name != "posix":  # pragma: no cover
+        return
+    for proc in list(getattr(ex, "_processes", {}).values()):  # no public API before 3.14
+        try:
+            os.kill(proc.pid, signal.SIGINT)
+        except (OSError, AttributeError):
+            pass
 
 
 def _result_row(fut: Future, job: ClipJob) -> dict:
