@@ -5,32 +5,42 @@ the line through both hip centres is the axis the pelvis tilts about, so tilt ca
 read from hip keypoints. This module never uses the hip-to-hip line. It uses:
 
 1. **the silhouette around the pelvis** (``silhouette`` features of
-   ``gaitlens.pose.silhouette``: distances from the trunk axis to the mask edge at
-   levels along the trunk). Anterior tilt drops the front of the pelvis (ASIS) and
-   pushes the lower abdomen forward: the front edge at ``ABDOMEN_LEVELS`` (just above
-   the hips) minus the front edge at ``CHEST_LEVELS``, in trunk lengths, maps linearly
-   to the clip's tilt (line stored in ``gaitlens/data/reference_bands.json``, fitted on
-   parametric and Fukuchi-driven renders: leave-one-out error 1.38 deg vs 4.0 deg for
-   the prior alone). The back edge gives the clothing and noise checks (lumbar
-   concavity, residual of a line fitted over the buttocks, ``CONTOUR_LEVELS``). The
-   frame-to-frame motion of these edges did not follow the true within-stride tilt on
-   the Fukuchi-driven renders (arms and thighs cross the edges), so the estimate is one
-   value per clip and the within-stride range is reported as not measured.
-2. **posture relations / population prior**: the mean running tilt of healthy runners
-   (Fukuchi et al. 2017 ASIS/PSIS markers, see reference_bands.json) sets the level
-   when the silhouette cannot; tilt differs by up to about 20 deg between runners
-   (Schache et al. 2000, Br J Sports Med 34:279-283), so the level alone
-   gets a low confidence.
+   ``gaitlens.pose.silhouette``: distances from the trunk axis, hip midpoint -> shoulder
+   midpoint, to the mask edge at levels along the trunk). Anterior tilt rotates the
+   front of the pelvis (ASIS) forward and down, so the lower-abdomen front edge at
+   ``ABDOMEN_LEVEL`` (0.20 trunk lengths above the hips, just above the ASIS) moves away
+   from the trunk axis. The edges are measured *relative to the trunk axis*, so the cue
+   sees the pelvis rotation relative to the trunk (tilt - trunk lean); the clip's
+   measured trunk lean is added back (gain 1, geometry; the free fit gives 1.17):
+
+       tilt = lean + intercept + gain x front_edge(0.20) / trunk length
+
+   Without the lean term the previous version (abdomen minus chest, no lean) read a
+   runner who holds the pelvis back *and* the trunk upright (the ``pelvic_tilt_suppressed``
+   pattern) at about the healthy level: 9.4 deg for a 3.2 deg truth. The line is fitted
+   by ``bench/validate_pelvis.py --fit`` on a render set disjoint from the held-out set
+   (coefficients and errors in ``ABDOMEN_FIT``, docs/kinematics.md). The back edge gives
+   the clothing and noise checks (lumbar concavity, residual of a line fitted over the
+   buttocks, ``CONTOUR_LEVELS``). The frame-to-frame motion of these edges did not follow
+   the true within-stride tilt on Fukuchi-driven renders (arms and thighs cross the
+   edges, and the ray sampling of the mask is 1/120 trunk length, about 3 deg of tilt),
+   so the estimate is one value per clip and the within-stride range is not measured.
+2. **population prior**: the mean running tilt of healthy runners (Fukuchi et al. 2017
+   ASIS/PSIS markers, see reference_bands.json) is the level when the silhouette cannot
+   be trusted (loose clothing, noisy or missing edges); tilt differs by up to about
+   20 deg between runners (Schache et al. 2000, Br J Sports Med 34:279-283), so the
+   level alone gets a low confidence, and a silhouette level is only doubted when it is
+   further than that from the healthy mean.
 3. **the user's calibration** ``config.standing_pelvic_tilt_deg``: the runner's own
    standing tilt (e.g. measured by a clinician); the running level is then that value
    plus the healthy runners' mean running-minus-standing change.
 
-The confidence (0..1 per frame) multiplies: share of edge levels found, edge noise, a
-clothing factor (a loose top hides the lumbar concavity: a flat, low-curvature back
-contour) and the plausibility of the silhouette level against healthy runners (weight
-1 within 3 SD, 0 beyond 5 SD); capped at ``silhouette_max_confidence``. Low weight
-pulls the value to the healthy-runner level. Every output is labelled
-as an estimate; docs/kinematics.md states the measured error and the limits.
+The confidence (0..1 per frame) multiplies clip factors (clothing: a loose top hides
+the lumbar concavity, a flat back contour; edge noise; share of frames with the edges;
+plausibility) with frame factors (the abdomen and back edges found in this frame; this
+frame's abdomen cue within a few degrees of the clip level, i.e. no arm or thigh
+crossing the edge, no jump); capped at ``silhouette_max_confidence``. A low clip weight
+pulls the value to the healthy-runner level. Every output is labelled as an estimate.
 """
 
 from __future__ import annotations
@@ -44,10 +54,43 @@ import numpy as np
 #: contour angle: from the top of the buttocks to the lower lumbar spine. Levels below
 #: -0.10 are avoided: the thigh of the trailing leg joins the contour there.
 CONTOUR_LEVELS = (-0.10, -0.05, 0.0, 0.05, 0.10, 0.15, 0.20)
-#: Front-edge levels of the lower abdomen (just above the hips, about the ASIS and the
-#: waistband) and of the chest; their difference is the abdomen protrusion.
+#: Front-edge level of the lower abdomen (fraction of hip->shoulder distance): just above
+#: the ASIS and the waistband. Of all front levels it follows (tilt - lean) most closely
+#: on the fit renders (r = 0.98; 0.15: 0.87, 0.25: 0.69; the chest levels carry the arm
+#: swing and were dropped: bench/validate_pelvis.py).
+ABDOMEN_LEVEL = 0.20
+#: Former abdomen/chest levels (``abdomen_protrusion``, kept as a diagnostic).
 ABDOMEN_LEVELS = (0.15, 0.20, 0.25)
 CHEST_LEVELS = (0.55, 0.60)
+#: tilt = lean x lean_gain + intercept + gain x front edge(ABDOMEN_LEVEL)/trunk length;
+#: least squares on the ``fit`` renders of bench/validate_pelvis.py (parametric runners,
+#: tilt 2-20 deg, trunk lean 3-15 deg, both facings, three body proportions), lean gain
+#: fixed at 1 (the edges are measured in the trunk frame).
+ABDOMEN_FIT = {
+    "intercept_deg": -64.93,
+    "gain_deg": 327.5,
+    "lean_gain": 1.0,
+    "source": "bench/validate_pelvis.py --fit (12 renders, leave-one-out MAE 1.29 deg)",
+}
+#: Trimmed share on each side for the clip aggregate of the per-frame cue (arms and
+#: thighs crossing the edge give outliers; the edge is quantised to 1/120 trunk length).
+TRIM = 0.25
+#: Per-frame consistency: a frame whose cue is within ``CONSIST_FULL_DEG`` of the clip
+#: level keeps full weight, falling to 0 at ``CONSIST_ZERO_DEG`` (the true in-stride
+#: tilt swings +-3-4 deg, Fukuchi ASIS/PSIS; one ray step is about 3 deg).
+CONSIST_FULL_DEG = 6.0
+CONSIST_ZERO_DEG = 15.0
+#: Lumbar concavity (fraction of trunk length): at or below ``CONCAVITY_FLAT`` the back
+#: is flat (loose top; real clip with a hoodie: 0.029) -> clothing factor 0; from
+#: ``CONCAVITY_FITTED`` on -> 1 (renders with fitted clothing: 0.058-0.112, lowest for a
+#: short trunk with a flattened lower back, bench/validate_pelvis.py).
+CONCAVITY_FLAT = 0.03
+CONCAVITY_FITTED = 0.055
+#: A silhouette level further than ``PLAUSIBLE_DEG`` from the healthy mean is doubted
+#: (between-runner differences reach about 20 deg, Schache et al. 2000); weight 0 at
+#: ``IMPLAUSIBLE_DEG``.
+PLAUSIBLE_DEG = 20.0
+IMPLAUSIBLE_DEG = 30.0
 #: Levels used for the lumbar-concavity (clothing) check.
 CONCAVITY_LEVELS = (-0.10, 0.60)
 
@@ -67,8 +110,11 @@ class PelvicTilt:
     method: str
     notes: list = field(default_factory=list)
     contour_angle_deg: Optional[np.ndarray] = None  # back-contour angle (diagnostic)
-    abdomen_protrusion: Optional[np.ndarray] = None  # the cue, trunk lengths per frame
+    abdomen_protrusion: Optional[np.ndarray] = None  # abdomen - chest edge (diagnostic)
+    abdomen_edge: Optional[np.ndarray] = None  # the cue: front edge at 0.20, trunk lengths
     clothing_factor: Optional[float] = None
+    silhouette_level_deg: Optional[float] = None  # clip level from the silhouette alone
+    silhouette_weight: Optional[float] = None  # its weight against the healthy level
     dynamic: bool = False  # True if within-stride tilt motion is measured (not yet)
 
 
@@ -153,6 +199,35 @@ def contour_angle(levels, back_px, trunk_len_px, lean_deg) -> tuple[np.ndarray, 
     return theta, rms
 
 
+def abdomen_edge(levels, front_px, trunk_len_px) -> np.ndarray:
+    """Per frame: distance from the trunk axis to the front silhouette edge at
+    ``ABDOMEN_LEVEL``, as a fraction of trunk length (NaN where not found)."""
+    n = len(trunk_len_px)
+    if front_px is None:
+        return np.full(n, np.nan)
+    lev = np.round(np.asarray(levels, float), 2)
+    j = np.flatnonzero(lev == round(ABDOMEN_LEVEL, 2))
+    if not len(j):
+        return np.full(n, np.nan)
+    return front_px[:, j[0]] / trunk_len_px
+
+
+def trimmed_mean(x: np.ndarray, trim: float = TRIM) -> float:
+    """Mean of the finite values between the ``trim`` and ``1 - trim`` quantiles."""
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    if not len(x):
+        return float("nan")
+    lo, hi = np.quantile(x, [trim, 1.0 - trim])
+    return float(np.mean(x[(x >= lo) & (x <= hi)]))
+
+
+def silhouette_level_deg(edge_clip: float, lean_clip_deg: float) -> float:
+    """Clip tilt (deg) from the clip's abdomen edge (trunk lengths) and trunk lean (deg)."""
+    f = ABDOMEN_FIT
+    return float(f["lean_gain"] * lean_clip_deg + f["intercept_deg"] + f["gain_deg"] * edge_clip)
+
+
 def abdomen_protrusion(levels, front_px, trunk_len_px) -> np.ndarray:
     """Per frame: front-edge distance at ``ABDOMEN_LEVELS`` minus at ``CHEST_LEVELS``, as a
     fraction of trunk length. Anterior tilt drops the front of the pelvis (ASIS) and
@@ -206,11 +281,18 @@ def _odd(k: int) -> int:
 
 
 # --------------------------------------------------------------------------- estimate
+def _ramp(x, zero, full):
+    """0 at ``zero``, 1 at ``full`` (either order), linear in between."""
+    return np.clip((np.asarray(x, float) - zero) / (full - zero), 0.0, 1.0)
+
+
 def estimate_tilt(clean, config=None) -> PelvicTilt:
     """ESTIMATED pelvic tilt (deg, + anterior) and per-frame confidence (0..1).
 
     Method ``silhouette_abdomen`` when the track has silhouette features with enough
-    valid frames, else ``population_prior`` (constant level, low confidence).
+    valid frames (lower-abdomen edge relative to the trunk axis + the measured trunk
+    lean, see the module docstring), else ``population_prior`` (constant level, low
+    confidence). One level per clip (``dynamic`` False).
     """
     n = len(clean.time_s)
     c = _constants()
@@ -237,72 +319,81 @@ def estimate_tilt(clean, config=None) -> PelvicTilt:
     if valid.mean() < 0.5:
         prior.notes.append(f"silhouette contour found in only {valid.mean():.0%} of frames")
         return prior
-
-    prot = abdomen_protrusion(edges["levels"], edges["front"], trunk_len)
-    if not np.isfinite(prot).any() or np.isfinite(prot).mean() < 0.5:
+    edge = abdomen_edge(edges["levels"], edges["front"], trunk_len)
+    has_edge = np.isfinite(edge) & np.isfinite(lean)
+    if has_edge.mean() < 0.5:
         prior.notes.append("front (abdomen) edge of the silhouette mostly missing")
         return prior
-    prot_clip = float(np.nanmedian(prot))
-    level_sil = (
-        float(c["abdomen_tilt_intercept_deg"]["value"])
-        + float(c["abdomen_tilt_gain_deg"]["value"]) * prot_clip
-    )
+    edge_clip = trimmed_mean(edge[has_edge])
+    lean_clip = float(np.nanmedian(lean[has_edge]))
+    level_sil = silhouette_level_deg(edge_clip, lean_clip)
 
-    # confidence factors (clip level: the estimate is one value per clip)
-    use = np.isin(np.round(edges["levels"], 2), np.round(CONTOUR_LEVELS + ABDOMEN_LEVELS, 2))
-    both = np.concatenate([edges["back"], edges["front"]], axis=1)
-    found = np.isfinite(both[:, np.concatenate([use, use])]).mean(axis=1)
-    f_found = np.clip((found - 0.5) / 0.5, 0, 1)
+    # ---- clip factors
     rms_med = float(np.nanmedian(rms))
     good, bad = (float(c[k]["value"]) for k in ("contour_rms_good", "contour_rms_bad"))
-    f_noise = float(np.clip((bad - rms_med) / (bad - good), 0.0, 1.0))
+    f_noise = float(_ramp(rms_med, bad, good))
     if f_noise < 0.5:
         notes.append(f"silhouette edges are noisy (residual {rms_med:.3f} of trunk length)")
     conc = lumbar_concavity(edges["levels"], edges["back"], trunk_len)
     conc_med = float(np.nanmedian(conc)) if np.isfinite(conc).any() else 0.0
-    flat, fitted = (float(c[k]["value"]) for k in ("concavity_flat", "concavity_fitted"))
-    f_cloth = float(np.clip((conc_med - flat) / (fitted - flat), 0.0, 1.0))
+    f_cloth = float(_ramp(conc_med, CONCAVITY_FLAT, CONCAVITY_FITTED))
     if f_cloth < 0.6:
         notes.append(
             f"lower-back contour is flat (concavity {conc_med:.3f} of trunk length; fitted "
-            f"clothing on a normal back >= {fitted:.2f}): loose clothing likely hides the "
-            "pelvis, so the silhouette is not used for the tilt and the estimate is the "
-            "healthy-runner level. Film in tight clothing for a tilt estimate."
+            f"clothing on a normal back >= {CONCAVITY_FITTED:.3f}): loose clothing likely "
+            "hides the pelvis, so the silhouette is not used for the tilt and the estimate "
+            "is the healthy-runner level. Film in tight clothing for a tilt estimate."
         )
-    # a silhouette level far outside healthy running (> 5 SD) is not the pelvis: the
-    # weight falls from 1 at 3 SD to 0 at 5 SD
     band = c["running_pelvic_tilt_deg"]
-    z = abs(level_sil - float(band["value"])) / max(float(band["sd"]), 1.0)
-    f_plaus = float(np.clip(2.5 - 0.5 * z, 0.0, 1.0))
+    dist = abs(level_sil - float(band["value"]))
+    f_plaus = float(_ramp(dist, IMPLAUSIBLE_DEG, PLAUSIBLE_DEG))
     if f_plaus < 1.0:
         notes.append(
             f"silhouette level {level_sil:.1f} deg is far from healthy runners "
-            f"({band['value']:.1f} +- {band['sd']:.1f} deg): down-weighted"
+            f"({band['value']:.1f} deg; runners differ by up to about 20 deg): down-weighted"
         )
-    w = float(np.clip(f_cloth * f_noise * valid.mean() * f_plaus, 0.0, 1.0))
+    f_frames = float(_ramp(has_edge.mean(), 0.5, 0.8))
+    w = float(np.clip(f_cloth * f_noise * f_plaus * f_frames, 0.0, 1.0))
     if calibrated:
         tilt_level = level
         notes.append(f"level = standing calibration + healthy running change ({level:.1f} deg)")
     else:
         tilt_level = w * level_sil + (1 - w) * level
     notes.append(
-        "method: clip-level tilt from the lower-abdomen protrusion of the segmentation "
-        f"silhouette (front edge at {ABDOMEN_LEVELS} minus chest {CHEST_LEVELS}: "
-        f"{prot_clip:+.3f} trunk lengths -> {level_sil:.1f} deg, weight {w:.2f} vs the "
-        f"healthy-runner level {level:.1f} deg); within-stride tilt motion is NOT measured"
+        "method: clip-level tilt from the lower-abdomen edge of the segmentation silhouette "
+        f"(front edge {ABDOMEN_LEVEL:.2f} trunk lengths above the hips: {edge_clip:.3f} "
+        f"trunk lengths, trunk lean {lean_clip:.1f} deg -> {level_sil:.1f} deg; weight "
+        f"{w:.2f} vs the healthy-runner level {level:.1f} deg); within-stride tilt motion "
+        "is NOT measured"
     )
-    tilt = np.full(n, tilt_level)
-    conf = f_found * w * float(c["silhouette_max_confidence"]["value"])
+
+    # ---- frame factors: edges found in this frame, cue consistent with the clip level
+    use = np.isin(np.round(edges["levels"], 2), np.round(CONTOUR_LEVELS, 2))
+    found_back = np.isfinite(edges["back"][:, use]).mean(axis=1)
+    f_found = _ramp(found_back, 0.5, 1.0) * has_edge
+    dev_deg = np.abs(ABDOMEN_FIT["gain_deg"] * (edge - edge_clip) + (lean - lean_clip))
+    f_consist = np.where(has_edge, _ramp(dev_deg, CONSIST_ZERO_DEG, CONSIST_FULL_DEG), 0.0)
+    f_consist = np.nan_to_num(f_consist, nan=0.0)
+    conf = f_found * f_consist * w * float(c["silhouette_max_confidence"]["value"])
     if calibrated:
         conf = np.maximum(conf, 2 * PRIOR_ONLY_CONFIDENCE)
-    conf = np.where(valid, conf, 0.0)
+    conf = np.where(valid | has_edge, conf, 0.0)
+    inconsistent = float(np.mean(has_edge & (f_consist < 0.5)))
+    if inconsistent > 0.25:
+        notes.append(
+            f"the abdomen edge jumps away from the clip level in {inconsistent:.0%} of frames "
+            "(arms or thighs across it, or loose clothing): those frames get low confidence"
+        )
     return PelvicTilt(
-        tilt_deg=tilt,
+        tilt_deg=np.full(n, tilt_level),
         confidence=np.clip(conf, 0.0, 1.0),
         method="silhouette_abdomen" + ("+calibration" if calibrated else ""),
         notes=notes,
         contour_angle_deg=theta,
-        abdomen_protrusion=prot,
+        abdomen_protrusion=abdomen_protrusion(edges["levels"], edges["front"], trunk_len),
+        abdomen_edge=edge,
         clothing_factor=f_cloth,
+        silhouette_level_deg=level_sil,
+        silhouette_weight=w,
         dynamic=False,
     )
