@@ -121,6 +121,13 @@ _SHORT = {"pelvic_tilt_mean_deg": "tilt", "pelvic_tilt_suppressed": "suppressed"
           "pelvis_back_hips_flexed": "back+hips", "pelvis_lag": "lag"}  # fmt: skip
 
 
+def _body(s: dict) -> str:
+    if s["kind"] == "fukuchi":
+        return "subject's markers"
+    prop = {None: "Winter", id(_PROP_TRUNK): "long trunk", id(_PROP_LEGS): "long legs"}
+    return f"{s['height']:.2f} m, {prop[id(s['prop']) if s['prop'] else None]}, seed {s['seed']}"
+
+
 def markdown(df: pd.DataFrame) -> str:
     """GitHub table (no tabulate dependency)."""
     fmt = [lambda v: f"{v:.2f}" if isinstance(v, float) else str(v)] * len(df.columns)
@@ -145,7 +152,7 @@ def evaluate(specs) -> pd.DataFrame:
             lean, _ = pelvis._trunk(c)
         ok = np.isfinite(est.abdomen_edge) if est.abdomen_edge is not None else None
         rows.append({
-            "clip": s["name"], "facing": c.facing,
+            "clip": s["name"], "facing": c.facing, "body": _body(s),
             "knobs": ", ".join(f"{_SHORT[k]} {v:g}" for k, v in s.get("kw", {}).items())
             or ("Fukuchi ASIS/PSIS" if s["kind"] == "fukuchi" else "-"),
             "truth_deg": float(np.mean(truth)), "est_deg": float(np.mean(est.tilt_deg)),
@@ -214,7 +221,7 @@ def main(argv=None) -> int:
     from gaitlens import pelvis
 
     prior = pelvis.population_running_tilt_deg()
-    cols = ["clip", "facing", "knobs", "truth_deg", "est_deg", "error_deg", "conf_mean",
+    cols = ["clip", "facing", "body", "knobs", "truth_deg", "est_deg", "error_deg", "conf_mean",
             "frames_conf_ge_0.3"]  # fmt: skip
     print("\nHELD-OUT renders (not used in the fit):")
     print(markdown(test[cols]))
