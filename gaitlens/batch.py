@@ -4,7 +4,7 @@
 into its own output folder (mirroring the clip's relative path) and writes
 ``summary.csv`` (one row per clip) and ``index.html`` (links to each clip's report)
 atomically. Clips run in parallel on any ``concurrent.futures.Executor``: a local
-process pool by default ("spawn" context: MediaPipe and threads do not survive
+process pool by default ("forkserver" or "spawn": MediaPipe and threads do not survive
 ``fork``), or a Dask distributed cluster through ``Client.get_executor()`` (the
 ``gaitlens[dask]`` extra) - no home-made job queue (DESIGN.md, "Scale-out").
 
@@ -21,32 +21,43 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
-import tempfile
 import time
 import traceback
 import warnings
 from concurrent.futures import Executor, Future, as_completed
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional
 
-from .batch_index import render_index
+from .batch_plan import (  # noqa: F401  (re-exported: the batch API in one place)
+    INDEX_FILE,
+    SUMMARY_FILE,
+    ClipJob,
+    PathLike,
+    _scan,
+    discover_videos,
+    plan_jobs,
+    safe_name,
+)
+from .batch_summary import (  # noqa: F401
+    BASE_COLUMNS,
+    EXIT_ALL_FAILED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    LINK_COLUMNS,
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_SKIPPED,
+    exit_code,
+    format_table,
+    read_summary,
+    summary_frame,
+    write_summary,
+)
 from .errors import BackendUnavailableError, GaitlensError, OutputError, VideoReadError
 
-PathLike = Union[str, "os.PathLike[str]"]
-
-SUMMARY_FILE = "summary.csv"
-INDEX_FILE = "index.html"
 ERROR_LOG = "error.log"
-#: exit codes of ``gaitlens batch``: all clips ok (or skipped) / some failed / all failed
-EXIT_OK, EXIT_PARTIAL, EXIT_ALL_FAILED = 0, 10, 11
 DASK_CONNECT_TIMEOUT_S = 10.0
-
-STATUS_OK, STATUS_FAILED, STATUS_SKIPPED = "ok", "failed", "skipped"
-BASE_COLUMNS = ("path", "status", "reason", "cadence_spm", "contact_time_s", "n_strides")
-LINK_COLUMNS = ("report", "outdir")
 _THREAD_ENV = (
     "OMP_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
@@ -54,94 +65,6 @@ _THREAD_ENV = (
     "NUMEXPR_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS",
 )
-
-
-@dataclass(frozen=True)
-class ClipJob:
-    """One clip of a batch: the video, its path relative to the folder, its outputs."""
-
-    video: str  # absolute path of the clip
-    rel_path: str  # POSIX path relative to the batch folder (the summary's ``path``)
-    outdir: str  # absolute output folder of this clip
-    rel_outdir: str  # POSIX path of ``outdir`` relative to the batch output folder
-
-
-# ----------------------------------------------------------------------------- discovery
-def _is_video(p: Path) -> bool:
-    from .video import VIDEO_EXTENSIONS
-
-    return p.suffix.lower() in VIDEO_EXTENSIONS
-
-
-def _scan(folder: Path, exclude: tuple[Path, ...] = ()) -> tuple[list[Path], list[Path]]:
-    """(videos, other files) under ``folder``, sorted; hidden entries and ``exclude``
-    subtrees (e.g. the batch output folder inside the input folder) are left out."""
-    excluded = {e.resolve() for e in exclude}
-    videos, others = [], []
-    for root, dirs, files in os.walk(folder):
-        rp = Path(root)
-        dirs[:] = sorted(
-            d for d in dirs if not d.startswith(".") and (rp / d).resolve() not in excluded
-        )
-        for name in sorted(files):
-            if name.startswith("."):
-                continue
-            (videos if _is_video(rp / name) else others).append(rp / name)
-    key = lambda p: p.relative_to(folder).as_posix()  # noqa: E731
-    return sorted(videos, key=key), sorted(others, key=key)
-
-
-def discover_videos(folder: PathLike, exclude: tuple[PathLike, ...] = ()) -> list[Path]:
-    """Every video file under ``folder`` (recursive; extensions
-    ``gaitlens.video.VIDEO_EXTENSIONS``, any case), sorted by relative path."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise VideoReadError(f"{folder}: not a folder. Give the folder that holds the clips.")
-    return _scan(folder, tuple(Path(e) for e in exclude))[0]
-
-
-def safe_name(name: str) -> str:
-    """A file-system-safe folder name: runs of characters other than letters, digits,
-    ``.``, ``-`` and ``_`` become ``_``; no leading dot; never empty."""
-    s = re.sub(r"[^\w.-]+", "_", name).strip("._ ")
-    return s or "clip"
-
-
-def plan_jobs(videos: list[Path], folder: PathLike, outdir: PathLike) -> list[ClipJob]:
-    """One output folder per clip: ``outdir/<safe relative folders>/<safe stem>``.
-
-    Names are unique ignoring case (case-insensitive file systems): a clash (``a.mp4``
-    and ``a.mov``, ``a b.mp4`` and ``a_b.mp4``, a clip named like a sub-folder or like
-    ``summary.csv``) gets the extension and then a counter appended, in sorted order,
-    so the plan is deterministic.
-    """
-    folder, outdir = Path(folder).resolve(), Path(outdir).resolve()
-    rels = [Path(v).resolve().relative_to(folder) for v in videos]
-    dir_parts = [tuple(safe_name(p) for p in r.parent.parts) for r in rels]
-    taken = {SUMMARY_FILE.lower(), INDEX_FILE.lower()}
-    for parts in dir_parts:  # sub-folders are reserved so a clip folder never holds another
-        for i in range(1, len(parts) + 1):
-            taken.add("/".join(parts[:i]).lower())
-    jobs = []
-    for v, rel, parts in zip(videos, rels, dir_parts):
-        prefix = "/".join(parts)
-        stem = safe_name(rel.stem)
-        candidates = [stem, f"{stem}_{safe_name(rel.suffix.lstrip('.').lower())}"]
-        candidates += [f"{candidates[1]}_{k}" for k in range(2, 10_000)]
-        for c in candidates:
-            key = f"{prefix}/{c}" if prefix else c
-            if key.lower() not in taken:
-                break
-        taken.add(key.lower())
-        jobs.append(
-            ClipJob(
-                video=str(Path(v).resolve()),
-                rel_path=rel.as_posix(),
-                outdir=str(outdir.joinpath(*key.split("/"))),
-                rel_outdir=key,
-            )
-        )
-    return jobs
 
 
 # ----------------------------------------------------------------------------- one clip
@@ -553,73 +476,6 @@ def _bar(total: int, initial: int, enabled: Optional[bool]):
     )
 
 
-# ----------------------------------------------------------------------------- summary files
-def summary_frame(rows: list[dict]):
-    """Rows -> the summary DataFrame with a fixed column order: base columns, then
-    severity and confidence of each fault (``schema.FAULT_IDS`` first), then links."""
-    import pandas as pd
-
-    from .schema import FAULT_IDS
-
-    extra = []
-    for r in rows:
-        for k in r:
-            if k not in BASE_COLUMNS and k not in LINK_COLUMNS and k not in extra:
-                extra.append(k)
-    faults = list(FAULT_IDS) + sorted(
-        {k.rsplit("_", 1)[0] for k in extra if k.endswith(("_severity", "_confidence"))}
-        - set(FAULT_IDS)
-    )
-    fault_cols = [f"{f}_{w}" for f in faults for w in ("severity", "confidence")]
-    cols = list(BASE_COLUMNS) + fault_cols
-    cols += [k for k in extra if k not in cols] + list(LINK_COLUMNS)
-    df = pd.DataFrame(rows, columns=cols)
-    df["reason"] = df["reason"].fillna("").astype(str)
-    df["n_strides"] = df["n_strides"].astype("Int64")
-    for c in ("cadence_spm", "contact_time_s"):
-        df[c] = df[c].astype(float)
-    return df
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are shared files
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def write_summary(df, outdir: PathLike) -> tuple[Path, Path]:
-    """Write ``summary.csv`` and ``index.html`` atomically (temporary file, then rename)."""
-    outdir = Path(outdir)
-    csv = outdir / SUMMARY_FILE
-    html = outdir / INDEX_FILE
-    _atomic_write(csv, df.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
-    _atomic_write(html, render_index(df))
-    return csv, html
-
-
-def read_summary(outdir: PathLike):
-    """Read a batch's ``summary.csv`` back as the DataFrame ``analyze_folder`` returned."""
-    import pandas as pd
-
-    df = pd.read_csv(Path(outdir) / SUMMARY_FILE, keep_default_na=False, na_values=[""])
-    return summary_frame(df.astype(object).where(df.notna(), None).to_dict("records"))
-
-
 # ----------------------------------------------------------------------------- CLI
 def dask_client(address: str):
     """A ``distributed.Client`` for ``--scheduler ADDRESS`` (the ``gaitlens[dask]`` extra)."""
@@ -637,52 +493,6 @@ def dask_client(address: str):
             f"{address}: cannot reach the Dask scheduler ({_one_line(str(exc))}). "
             "Check the address (e.g. tcp://host:8786) and that the scheduler is running."
         ) from None
-
-
-def exit_code(df) -> int:
-    """0 when no clip failed, ``EXIT_PARTIAL`` (10) when some failed, ``EXIT_ALL_FAILED``
-    (11) when none succeeded."""
-    failed = int((df["status"] == STATUS_FAILED).sum())
-    if not failed:
-        return EXIT_OK
-    return EXIT_ALL_FAILED if failed == len(df) else EXIT_PARTIAL
-
-
-def format_table(df, width: int = 100) -> str:
-    """A short plain-text table of a batch summary (what ``gaitlens batch`` prints)."""
-    from .schema import FAULT_IDS
-
-    short = {
-        "pelvis_lag": "lag",
-        "pelvis_back_hips_flexed": "sit",
-        "pelvic_tilt_suppressed": "tilt",
-    }
-    pw = min(max([len("clip")] + [len(p) for p in df["path"]]), 40)
-    lines = [f"{'clip':<{pw}}  {'status':<7} {'cadence':>7} {'contact':>7} {'strides':>7}  faults"]
-    for r in df.to_dict("records"):
-        path = r["path"] if len(r["path"]) <= pw else "..." + r["path"][-(pw - 3) :]
-        cad = f"{r['cadence_spm']:.1f}" if _num(r.get("cadence_spm")) else "-"
-        ct = f"{r['contact_time_s'] * 1000:.0f}ms" if _num(r.get("contact_time_s")) else "-"
-        ns = str(r["n_strides"]) if _num(r.get("n_strides")) else "-"
-        if r["status"] == STATUS_FAILED:
-            tail = r["reason"] or ""
-        else:
-            parts = []
-            for f in FAULT_IDS:
-                sev = r.get(f"{f}_severity")
-                if isinstance(sev, str) and sev and sev != "none":
-                    parts.append(f"{short.get(f, f)}:{sev}({r.get(f'{f}_confidence')})")
-            tail = " ".join(parts) or "none"
-        line = f"{path:<{pw}}  {r['status']:<7} {cad:>7} {ct:>7} {ns:>7}  {tail}"
-        lines.append(line if len(line) <= width else line[: width - 3] + "...")
-    return "\n".join(lines)
-
-
-def _num(v) -> bool:
-    try:
-        return v is not None and v == v and not isinstance(v, str)
-    except TypeError:
-        return False
 
 
 def run_batch_cli(args, config) -> int:

@@ -317,3 +317,31 @@ def test_progress_counts_clips_and_is_silent_when_off(clips, tmp_path, capsys):
     batch.analyze_folder(clips, tmp_path / "b", analyze_fn=fake_analyze, jobs=1, progress=True)
     err = capsys.readouterr().err
     assert "clips" in err and "5/5" in err
+
+
+def env_analyze(video, config, *, outdir, progress, reuse_pose):
+    fake_analyze(video, config, outdir=outdir, progress=progress, reuse_pose=reuse_pose)
+    (Path(outdir) / "env.txt").write_text(os.environ.get("OPENBLAS_NUM_THREADS", "unset"))
+
+
+def test_pool_workers_get_their_share_of_threads(tmp_path):
+    d = tmp_path / "in"
+    _write(d / "a.mp4", 1)
+    _write(d / "b.mp4", 2)
+    out = tmp_path / "out"
+    batch.analyze_folder(d, out, jobs=2, analyze_fn=env_analyze, progress=False)
+    expected = str(max(1, batch.default_jobs() // 2))
+    assert {p.read_text() for p in out.rglob("env.txt")} == {expected}
+
+
+def test_importing_batch_loads_no_heavy_library():
+    """Workers import gaitlens.batch first; thread limits must precede NumPy & co."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, gaitlens.batch; "
+        "print(sorted(m for m in ('numpy', 'pandas', 'cv2', 'mediapipe') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
