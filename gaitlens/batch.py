@@ -168,8 +168,9 @@ def _read_json(outdir: Path) -> Optional[dict]:
 
 
 def done_analysis(job: ClipJob, config) -> Optional[dict]:
-    """The saved ``analysis.json`` of a clip if it is complete and matches: same video
-    file size and duration, and the same configuration; otherwise ``None``."""
+    """The saved ``analysis.json`` of a clip if it is complete (``Analysis.save`` moves
+    it into place last) and matches: the same video file size and the same
+    configuration (a clip moved with its folder still matches); otherwise ``None``."""
     data = _read_json(Path(job.outdir))
     if not data:
         return None
