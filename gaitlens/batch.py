@@ -342,8 +342,9 @@ def analyze_folder(
     submit_args = (cfg, analyze_fn, reuse_pose)
     try:
         if executor is not None:
-            for job in _drain(executor, todo, submit_args, rows, bar):
+            for job in _drain(executor, todo, submit_args, rows, bar):  # a broken pool
                 rows[job.rel_path] = _row(job, STATUS_FAILED, DIED)
+                bar.update(1)
         elif todo:
             n = min(jobs or default_jobs(), len(todo))
             # like Dask's nanny: no worker may start more BLAS/OpenMP threads than its
