@@ -345,3 +345,14 @@ def test_importing_batch_loads_no_heavy_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_callers_broken_pool_is_recorded_not_raised(tmp_path):
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    d = tmp_path / "in"
+    _write(d / "die.mp4", 1)
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as ex:
+        df = _run(d, tmp_path / "out", executor=ex)
+    assert df["status"].tolist() == ["failed"] and df["reason"][0] == batch.DIED
