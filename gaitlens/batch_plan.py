@@ -37,13 +37,23 @@ def _is_video(p: Path) -> bool:
     return p.suffix.lower() in VIDEO_EXTENSIONS
 
 
+def _is_output_folder(files: list[str]) -> bool:
+    names = set(files)
+    return "analysis.json" in names or {SUMMARY_FILE, INDEX_FILE} <= names
+
+
 def _scan(folder: Path, exclude: tuple[Path, ...] = ()) -> tuple[list[Path], list[Path]]:
-    """(videos, other files) under ``folder``, sorted; hidden entries and ``exclude``
-    subtrees (e.g. the batch output folder inside the input folder) are left out."""
+    """(videos, other files) under ``folder``, sorted. Left out: hidden entries, the
+    ``exclude`` subtrees (e.g. the batch output folder inside the input folder) and
+    earlier gaitlens outputs (a folder holding ``analysis.json``, or a batch's
+    ``summary.csv`` and ``index.html``), whose ``annotated.mp4`` is not a new clip."""
     excluded = {e.resolve() for e in exclude}
     videos, others = [], []
     for root, dirs, files in os.walk(folder):
         rp = Path(root)
+        if rp != folder and _is_output_folder(files):
+            dirs[:] = []
+            continue
         dirs[:] = sorted(
             d for d in dirs if not d.startswith(".") and (rp / d).resolve() not in excluded
         )

@@ -84,7 +84,12 @@ def _calls(out: Path) -> int:
 
 # ----------------------------------------------------------------- discovery and naming
 def test_discovery_recursive_case_insensitive_skips_hidden_and_outdir(clips):
-    _write(clips / "results" / "alice" / "annotated.mp4", 4)  # an earlier batch output
+    _write(clips / "results" / "alice" / "annotated.mp4", 4)  # this batch's output folder
+    _write(clips / "alice" / "run2_gaitlens" / "annotated.mp4", 4)  # `gaitlens analyze` output
+    _write(clips / "alice" / "run2_gaitlens" / "analysis.json", 2)
+    _write(clips / "old_batch" / "x" / "annotated.mp4", 4)  # an earlier batch
+    _write(clips / "old_batch" / "summary.csv", 2)
+    _write(clips / "old_batch" / "index.html", 2)
     found = batch.discover_videos(clips, exclude=(clips / "results",))
     rel = [p.relative_to(clips).as_posix() for p in found]
     assert rel == [
