@@ -3,9 +3,7 @@
 Uses ``sample_videos/`` at the repository root when ``gaitlens sample`` has rendered it,
 else renders short low-resolution clips into a temporary folder. The normal runner must
 get no fault above ``none``; a fault clip must get its own fault at ``mild`` or
-``marked`` and the others lower. The tilt clip is not tested: the current tilt
-estimator reads the same level on the normal and the tilt-suppressed sample (about 9.4
-deg, docs/faults.md), so that fault cannot be shown on these renders yet.
+``marked`` and the others lower (the confusion table of docs/faults.md).
 """
 
 from __future__ import annotations
@@ -54,7 +52,7 @@ def test_normal_clip_has_no_fault(tmp_dir):
     assert any(f.judged for f in by.values()), [f.confidence_reasons for f in by.values()]
 
 
-@pytest.mark.parametrize("fid", ["pelvis_back_hips_flexed", "pelvis_lag"])
+@pytest.mark.parametrize("fid", ["pelvis_back_hips_flexed", "pelvis_lag", "pelvic_tilt_suppressed"])
 def test_fault_clip_shows_its_fault_only(tmp_dir, fid):
     by = _findings(_clip(fid, tmp_dir))
     own = by[fid]
