@@ -72,8 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("batch", help="analyse every video in a folder")
     b.add_argument("folder")
     b.add_argument("-o", "--outdir", required=True)
-    b.add_argument("-j", "--jobs", type=int, default=None, help="parallel processes")
-    b.add_argument("--resume", action="store_true", help="skip clips already analysed")
+    b.add_argument(
+        "-j", "--jobs", type=int, default=None, help="parallel processes (default: one per core)"
+    )
+    b.add_argument(
+        "--resume", action="store_true", help="skip clips already analysed (not with --force)"
+    )
     b.add_argument(
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address (needs gaitlens[dask])"
     )

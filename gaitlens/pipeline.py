@@ -28,7 +28,7 @@ MIN_DETECTION_RATE = 0.5  # below this share of frames with a person, nothing is
 
 def _progress(total: Optional[int], desc: str, enabled: Optional[bool], file=None):
     """A tqdm bar over frames; quiet when stderr is not a terminal (``enabled=None``)."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain tqdm: tqdm.auto warns in notebooks without ipywidgets
 
     file = file or sys.stderr
     if enabled is None:
