@@ -98,13 +98,15 @@ def make_long_clip(path: Path, minutes: float = 5.0) -> Path:
     return path
 
 
-def bench_clip(video: Path, work: Path) -> dict:
+def bench_clip(video: Path, work: Path, modes=("bare", "novideo", "full", "reanalyse")) -> dict:
     outdir = work / (video.stem + "_out")
     res = {}
-    for mode in ("bare", "novideo", "full", "reanalyse"):
+    for mode in modes:
+        print(f"  {mode} ...", file=sys.stderr, flush=True)
         res[mode] = run_mode(mode, video, outdir)
     res["ratio_novideo_over_bare"] = res["novideo"]["fps"] / res["bare"]["fps"]
-    res["ratio_full_over_bare"] = res["full"]["fps"] / res["bare"]["fps"]
+    if "full" in res:
+        res["ratio_full_over_bare"] = res["full"]["fps"] / res["bare"]["fps"]
     return res
 
 
@@ -141,12 +143,17 @@ def table(results: dict) -> str:
     for clip, r in results.items():
         if clip.startswith("_"):
             continue
+
+        def get(mode, key, fmt, r=r):
+            return format(r[mode][key], fmt) if mode in r else "–"
+
+        ratio_c = format(r["ratio_full_over_bare"], ".3f") if "full" in r else "–"
         lines.append(
-            f"| {clip} | {r['bare']['frames']} | {r['bare']['fps']:.1f} | "
-            f"{r['novideo']['fps']:.1f} | {r['full']['fps']:.1f} | "
-            f"{r['ratio_novideo_over_bare']:.3f} | {r['ratio_full_over_bare']:.3f} | "
-            f"{r['reanalyse']['seconds']:.2f} | {r['bare']['peak_rss_mb']:.0f} / "
-            f"{r['novideo']['peak_rss_mb']:.0f} / {r['full']['peak_rss_mb']:.0f} |"
+            f"| {clip} | {r['bare']['frames']} | {get('bare', 'fps', '.1f')} | "
+            f"{get('novideo', 'fps', '.1f')} | {get('full', 'fps', '.1f')} | "
+            f"{r['ratio_novideo_over_bare']:.3f} | {ratio_c} | "
+            f"{get('reanalyse', 'seconds', '.2f')} | {get('bare', 'peak_rss_mb', '.0f')} / "
+            f"{get('novideo', 'peak_rss_mb', '.0f')} / {get('full', 'peak_rss_mb', '.0f')} |"
         )
     return "\n".join(lines)
 
@@ -155,6 +162,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", nargs="*", type=Path)
     ap.add_argument("--long", action="store_true", help="add the 5-minute 1080p60 clip")
+    ap.add_argument("--long-clip", type=Path, help="use this long clip instead of rendering")
+    ap.add_argument(
+        "--long-modes", default="bare,novideo", help="modes run on the long clip (comma-separated)"
+    )
     ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "end_to_end.json")
     args = ap.parse_args(argv)
     clips = args.clips or [c for c in (SAMPLE, REAL) if c.exists()]
@@ -164,13 +175,26 @@ def main(argv=None):
     }
     with tempfile.TemporaryDirectory(prefix="gaitlens-bench-") as tmp:
         work = Path(tmp)
-        if args.long:
+        long_clip = args.long_clip
+        if args.long and long_clip is None:
             t0 = time.perf_counter()
-            clips.append(make_long_clip(work / "long_5min_1080p60.mp4"))
+            long_clip = make_long_clip(work / "long_5min_1080p60.mp4")
             print(f"rendered the long clip in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+
+        def save():  # after every clip: a failure later loses nothing
+            args.json.write_text(json.dumps(results, indent=2))
+
         for clip in clips:
             print(f"benchmarking {clip.name} ...", file=sys.stderr)
             results[clip.name] = bench_clip(clip, work)
+            save()
+        if long_clip is not None:
+            print(f"benchmarking {long_clip.name} ...", file=sys.stderr)
+            results[long_clip.name] = bench_clip(
+                long_clip, work, modes=tuple(args.long_modes.split(","))
+            )
+            save()
         results["_reanalysis_60s"] = reanalysis_60s(work)
     print(f"machine: {results['_machine']}")
     print(table(results))
