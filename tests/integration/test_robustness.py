@@ -92,7 +92,6 @@ RESULT_CASES = {
     "grayscale": (H.grayscale, None),
     "non_ascii_path": (H.non_ascii_path, None),
     "uhd_4k": (H.uhd_4k, None),
-    "two_runners": (H.two_runners, None),
     "leaves_frame": (H.leaves_frame, "detected in only"),
 }
 
@@ -113,6 +112,24 @@ def test_result_cases(clips, tmp_path, case):
         assert any(warning in w for w in data["warnings"]), data["warnings"]
     assert digest(src) == before
     assert {p.name for p in out.iterdir()} >= {"analysis.json", "report.html", "strides.csv"}
+
+
+def test_two_runners_complete_without_crash(clips, tmp_path):
+    """The single-person pose model follows one runner; when it switches between them
+    the result can mix the two (documented limit, docs/robustness.md). Required: a
+    result or a named one-line error, never a traceback, input untouched."""
+    src = H.two_runners(clips)
+    before = digest(src)
+    out = tmp_path / "out"
+    r = run_cli("analyze", src, "-o", out, "--no-video")
+    assert "Traceback" not in r.stderr
+    if r.returncode == 0:
+        assert (out / "analysis.json").exists()
+    else:
+        assert r.returncode in (4, 5, 6), r.stderr
+        error_line(r)
+        assert_no_partial(out)
+    assert digest(src) == before
 
 
 def test_low_frame_rate_lowers_confidence(clips, tmp_path):
