@@ -178,6 +178,9 @@ def normative_band(signal: str):
 
 
 # ---------------------------------------------------------------------- gait cycle
+MAX_DRAWN_STRIDES = 40
+
+
 def plot_gait_cycle(analysis, signal: str = "hip_flexion", side: Optional[str] = None,
                     ax=None, norms: bool = True, legend: bool = True):  # fmt: skip
     """One signal over the gait cycle: every stride thin, the mean bold, per side;
@@ -201,7 +204,10 @@ def plot_gait_cycle(analysis, signal: str = "hip_flexion", side: Optional[str] =
         n_total += len(curves)
         c = SIDE_COLOR[s]
         far = len(sides) > 1 and s != near
-        ax.plot(CYCLE_PCT, curves.T, color=c, lw=0.6, alpha=0.2 if far else 0.3)
+        # at most MAX_DRAWN_STRIDES thin lines (evenly spread over the clip); the mean
+        # uses every stride. Hundreds of lines add nothing visible and cost memory/time.
+        shown = curves[np.unique(np.linspace(0, len(curves) - 1, MAX_DRAWN_STRIDES).astype(int))]
+        ax.plot(CYCLE_PCT, shown.T, color=c, lw=0.6, alpha=0.2 if far else 0.3)
         mean = _nanmean(curves)
         lab = f"{s} ({len(curves)} strides{', far leg: less certain' if far else ''})"
         ax.plot(CYCLE_PCT, mean, color=c, lw=1.6 if far else 2.4, ls="--" if far else "-",
