@@ -135,11 +135,14 @@ def portrait_rotated(d: Path) -> Path:
 
 
 def variable_frame_rate(d: Path) -> Path:
-    """Frames at irregular real times: 60 fps render with an irregular drop pattern."""
+    """Frames at irregular real times, as phones record: a 60 fps render where the
+    frame interval wanders between 1/60 and 1/20 s (every third frame dropped, plus
+    longer stalls now and then)."""
     src = _render(d, "vfr_src.mp4", fps=60.0)
     rng = np.random.default_rng(3)
-    keep = [(t, img) for t, img in _frames(src) if rng.random() > 0.4]
-    return _write(d / "vfr.mp4", keep, rate=36)
+    keep = [(t, img) for i, (t, img) in enumerate(_frames(src))
+            if i % 3 != 2 and not (i % 47 == 0 and rng.random() < 0.5)]
+    return _write(d / "vfr.mp4", keep, rate=40)
 
 
 def grayscale(d: Path) -> Path:
