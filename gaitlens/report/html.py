@@ -19,6 +19,7 @@ import numpy as np
 
 from ..schema import FAULT_IDS, SIDES
 from .labels import label
+from .plots import band_row as _band_row
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -113,16 +114,6 @@ def _jpeg_uri(img: np.ndarray, quality: int = 85) -> str:
 
 
 # ---------------------------------------------------------------------- pieces
-def _band_row(analysis, metric):
-    b = analysis.bands
-    try:
-        if b is not None and metric in b.index:
-            return b.loc[metric]
-    except Exception:
-        return None
-    return None
-
-
 def band_text(analysis, metric) -> str:
     band = _band_row(analysis, metric)
     if band is None:

@@ -327,7 +327,7 @@ def plot_pelvis_timing(analysis, side: Optional[str] = None, ax=None):
             q1, med, q3 = np.percentile(v, [25, 50, 75])
             sub = f"pelvis peaks {abs(med):.0f} ms {'after' if med >= 0 else 'before'} the thigh"
             sub += f" (median of {len(v)} strides; middle half {q1:.0f} to {q3:.0f} ms)"
-            band = _band(analysis, "pelvis_lag_ms")
+            band = band_row(analysis, "pelvis_lag_ms")
             if band is not None:
                 sub += f"\nhealthy runners: {_band_text(band, 'pelvis_lag_ms')} ms"
     if np.isfinite(thigh_peak) and len(lag_pct):
@@ -352,7 +352,8 @@ def plot_pelvis_timing(analysis, side: Optional[str] = None, ax=None):
     return fig, ax
 
 
-def _band(analysis, metric):
+def band_row(analysis, metric):
+    """The reference band of ``metric`` (a row of ``analysis.bands``) or None."""
     b = analysis.bands
     try:
         if b is not None and metric in b.index:
@@ -411,7 +412,7 @@ def plot_left_right(analysis, metrics=LR_METRICS, ax=None):
             v = v[np.isfinite(v)]
             if len(v):
                 stats[s] = (v.mean(), v.std(ddof=1) if len(v) > 1 else 0.0, len(v))
-        band = _band(analysis, m)
+        band = band_row(analysis, m)
         lo = hi = np.nan
         if band is not None:
             lo = float(band.get("low")) * lab.factor if band.get("low") is not None else np.nan
