@@ -173,11 +173,11 @@ def two_runners(d: Path) -> Path:
 
 def leaves_frame(d: Path) -> Path:
     """The camera pans away half way: the runner slides out of the picture."""
-    src = _render(d, "leave_src.mp4", duration_s=8.0)
+    src = _render(d, "leave_src.mp4", duration_s=12.0)
 
-    def shifted():
+    def shifted():  # in view for about 7 s, gone after about 8 s
         for t, img in _frames(src):
-            shift = int(max(0.0, t - 4.0) * 400)
+            shift = int(max(0.0, t - 7.0) * 400)
             out = np.zeros_like(img) + np.array([200, 200, 200], np.uint8)
             w = img.shape[1]
             if shift < w:
