@@ -102,11 +102,11 @@ def zero_frames(d: Path) -> Path:
 
 
 def low_fps_10(d: Path) -> Path:
-    return _render(d, "fps10.mp4", fps=10.0, duration_s=8.0)
+    return _render(d, "fps10.mp4", fps=10.0, duration_s=12.0)
 
 
 def uhd_4k(d: Path) -> Path:
-    return _render(d, "uhd.mp4", image_size_px=(3840, 2160), duration_s=4.0)
+    return _render(d, "uhd.mp4", image_size_px=(3840, 2160), duration_s=5.0)
 
 
 def portrait_rotated(d: Path) -> Path:
