@@ -25,13 +25,21 @@ import numpy as np
 import pandas as pd
 
 from .model import RunnerParams, _rot
-from .run import SIDES, Camera, make_camera, near_side, pelvis_points, upper_body_points
+from .run import (
+    SIDES,
+    Camera,
+    ProjectedRun,
+    make_camera,
+    near_side,
+    pelvis_points,
+    upper_body_points,
+)
 
 SOLE_BELOW_HEEL_MARKER_M = 0.012  # marker centre above the shoe's sole (marker radius + shell)
 
 
 @dataclass
-class MocapRun:
+class MocapRun(ProjectedRun):
     """A rendered-ready run driven by a Fukuchi marker file (see module docstring)."""
 
     params: RunnerParams
@@ -47,31 +55,12 @@ class MocapRun:
     lordosis_m: float = 0.025
 
     @property
-    def n_frames(self) -> int:
-        return len(self.time_s)
-
-    @property
-    def near_side(self) -> str:
-        return near_side(self.params.facing)
-
-    @property
     def leg_length_m(self) -> float:
         return float(self.source["leg_length_m"])
 
     def sample(self, time_s):
         pts, _, sig = self._sampler(np.asarray(time_s, float))
         return pts, sig
-
-    def points_px(self) -> dict:
-        return {k: self.camera.project(v, self.depth_m[k]) for k, v in self.points_m.items()}
-
-    def leg_length_px(self) -> float:
-        return self.leg_length_m * self.camera.px_per_m(self.depth_m[f"{self.near_side}_hip"])
-
-    def truth_frame(self) -> pd.DataFrame:
-        from .truth import per_frame_table
-
-        return per_frame_table(self)
 
     def to_pose_track(self, noise_px: float = 0.0, seed: Optional[int] = None):
         from .run import SyntheticRun

@@ -60,40 +60,18 @@ class Camera:
         return self.focal_px / (self.distance_m + z_m)
 
 
-@dataclass
-class SyntheticRun:
-    params: RunnerParams
-    cycle: Cycle
-    camera: Camera
-    time_s: np.ndarray
-    phase: np.ndarray  # stride phase of the right leg per frame (0 = right IC)
-    points_m: dict  # name -> (n, 2) analysis frame
-    depth_m: dict  # name -> float depth offset (+ away from the camera)
-    signals: pd.DataFrame  # per-frame angles etc. (units in names)
-    events: pd.DataFrame  # side, event (IC/TO), time_s, frame
-    strides: pd.DataFrame  # per-stride truth, one row per complete stride per side
+class ProjectedRun:
+    """What every rendered run (parametric or mocap-driven) shares: the side-camera
+    projection of its points and the truth table. Needs ``params``, ``camera``,
+    ``time_s``, ``points_m``, ``depth_m`` and ``leg_length_m``."""
 
     @property
     def n_frames(self) -> int:
         return len(self.time_s)
 
     @property
-    def leg_length_m(self) -> float:
-        return self.params.leg_length_m
-
-    @property
     def near_side(self) -> str:
         return near_side(self.params.facing)
-
-    @property
-    def lordosis_m(self) -> float:
-        return self.cycle.lordosis_m
-
-    def sample(self, time_s: np.ndarray):
-        """Body points and signals at arbitrary times (for motion-blur sub-frames)."""
-        p = self.params
-        pts, _, sig = body_points(p, self.cycle, p.phase_offset + time_s / p.stride_time_s)
-        return pts, sig
 
     def points_px(self) -> dict:
         return {k: self.camera.project(v, self.depth_m[k]) for k, v in self.points_m.items()}
@@ -106,6 +84,34 @@ class SyntheticRun:
         from .truth import per_frame_table
 
         return per_frame_table(self)
+
+
+@dataclass
+class SyntheticRun(ProjectedRun):
+    params: RunnerParams
+    cycle: Cycle
+    camera: Camera
+    time_s: np.ndarray
+    phase: np.ndarray  # stride phase of the right leg per frame (0 = right IC)
+    points_m: dict  # name -> (n, 2) analysis frame
+    depth_m: dict  # name -> float depth offset (+ away from the camera)
+    signals: pd.DataFrame  # per-frame angles etc. (units in names)
+    events: pd.DataFrame  # side, event (IC/TO), time_s, frame
+    strides: pd.DataFrame  # per-stride truth, one row per complete stride per side
+
+    @property
+    def leg_length_m(self) -> float:
+        return self.params.leg_length_m
+
+    @property
+    def lordosis_m(self) -> float:
+        return self.cycle.lordosis_m
+
+    def sample(self, time_s: np.ndarray):
+        """Body points and signals at arbitrary times (for motion-blur sub-frames)."""
+        p = self.params
+        pts, _, sig = body_points(p, self.cycle, p.phase_offset + time_s / p.stride_time_s)
+        return pts, sig
 
     def to_pose_track(
         self, noise_px: float = 0.0, seed: Optional[int] = None, far_visibility: float = 0.6
