@@ -314,6 +314,8 @@ def detect(clean, config=None) -> GaitEvents:
     """IC and TO per foot (seconds, sub-frame), with per-event quality."""
     cfg = _resolve(config)
     det = cfg.detector
+    # variable frame rate: time the events on the uniform-grid version of the track
+    clean = getattr(clean, "uniform", None) or clean
     out = GaitEvents(ic_s={}, to_s={}, method=getattr(det, "name", type(det).__name__))
     t = clean.time_s
     for side in SIDES:
