@@ -206,13 +206,11 @@ class Analysis:
         try:
             self.track.save(d / "pose_track.npz")
             if self.strides is not None:
-                self.strides.to_csv(d / "strides.csv", index=False, float_format="%.6g")
+                export.write_csv(self.strides, d / "strides.csv")
             if self.rejected_strides is not None:
-                self.rejected_strides.to_csv(
-                    d / "rejected_strides.csv", index=False, float_format="%.6g"
-                )
+                export.write_csv(self.rejected_strides, d / "rejected_strides.csv")
             if self.frames is not None:
-                self.frames.to_csv(d / "frames.csv", index=False, float_format="%.6g")
+                export.write_csv(self.frames, d / "frames.csv")
             export.write_trc(self, d / "keypoints.trc")
             from .report import html
 

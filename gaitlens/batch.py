@@ -203,6 +203,7 @@ def _init_worker(threads: Optional[int]) -> None:
     """Process-pool initializer: limit the threads each worker's libraries start, so N
     workers on N cores do not oversubscribe them."""
     if threads:
+        os.environ["GAITLENS_POSE_WORKERS"] = str(threads)  # pose graphs per clip
         for var in _THREAD_ENV:
             os.environ[var] = str(threads)
         try:

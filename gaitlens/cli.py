@@ -38,6 +38,13 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
         help="MediaPipe pose landmarker .task file (e.g. the heavy model)",
     )
     p.add_argument(
+        "--pose-workers",
+        dest="pose_workers",
+        type=int,
+        metavar="N",
+        help="pose graphs run at once on parts of the clip (default: one per core, max 4)",
+    )
+    p.add_argument(
         "--no-video",
         dest="annotated_video",
         action="store_false",
@@ -100,6 +107,7 @@ def _config(args):
         belt_speed_m_s=args.belt_speed_m_s,
         pose_model_path=args.pose_model_path,
         annotated_video=args.annotated_video,
+        pose_workers=getattr(args, "pose_workers", None),
     )
 
 

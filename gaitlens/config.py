@@ -37,6 +37,9 @@ class AnalysisConfig:
     model_complexity: int = 1
     model_input_max_side_px: Optional[int] = 960  # frames are downsized on decode to this
     segmentation: bool = True
+    # pose graphs run at once on consecutive parts of the clip (None = one per core, at
+    # most 4; results equal within MediaPipe's frame-to-frame noise)
+    pose_workers: Optional[int] = None
     # the runner and the treadmill (for metres; optional)
     runner_height_m: Optional[float] = None
     belt_speed_m_s: Optional[float] = None
@@ -89,6 +92,8 @@ class AnalysisConfig:
             raise ConfigError(f"belt_speed_m_s={self.belt_speed_m_s}: give m/s, 0.5-12")
         if self.min_strides < 1:
             raise ConfigError("min_strides must be at least 1")
+        if self.pose_workers is not None and not 1 <= int(self.pose_workers) <= 64:
+            raise ConfigError("pose_workers must be between 1 and 64")
         if self.model_complexity not in (0, 1, 2):
             raise ConfigError("model_complexity must be 0, 1 or 2")
 

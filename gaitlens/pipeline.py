@@ -54,60 +54,196 @@ def run_pose(
 
     Frames are decoded on their own thread, already downsized to
     ``config.model_input_max_side_px``; landmarks are returned in full-frame pixels.
-    ``on_frame(frame, result)`` is called per frame (used for live overlays).
+    One MediaPipe graph keeps about one core busy, so on a multi-core machine the clip
+    is cut into consecutive time segments, each run by its own decoder and pose graph
+    on its own thread (``config.pose_workers``; see ``pose_segments``). Each segment
+    but the first starts ``SEGMENT_OVERLAP_S`` early so that the graph's tracking and
+    landmark smoothing have settled when its own frames begin; the overlap frames are
+    discarded. ``on_frame(frame, result)`` is called per frame (used for live
+    overlays; it forces one worker so frames arrive in order).
     """
-    from .pose import create_backend
+    from .pose import silhouette as _sil
     from .pose.mediapipe import quiet_native_stderr
 
     cfg = config or AnalysisConfig()
     meta = _video.probe(video_path)
-    times, xys, viss, sils, people = [], [], [], [], []
     full = (meta.width_px, meta.height_px)
     name = Path(video_path).name
-    decode_stats: dict = {}
     # the analysis stages' imports (scipy, pandas, matplotlib: about 2 s) are done on a
     # second thread while MediaPipe works, so they cost no wall time afterwards
     threading.Thread(target=_warm_imports, name="gaitlens-imports", daemon=True).start()
+    workers = 1 if on_frame is not None else resolve_pose_workers(cfg.pose_workers)
+    segments = pose_segments(meta.duration_s, workers)
+    origin_s = _video.first_frame_time_s(video_path) if len(segments) > 1 else None
     # MediaPipe's native threads log to fd 2; the progress bar keeps the real stderr
     with quiet_native_stderr() as err:
-        backend = create_backend(
-            cfg.pose_backend,
-            model_complexity=cfg.model_complexity,
-            model_path=cfg.pose_model_path,
-            segmentation=cfg.segmentation,
-        )
-        try:
-            with _progress(meta.frame_count, f"pose {name}", progress, file=err) as bar:
-                for frame in _video.read_frames(
-                    video_path, max_side_px=cfg.model_input_max_side_px, stats=decode_stats
-                ):
-                    res = backend.process(frame.image, frame.time_s, full_size_px=full)
-                    times.append(frame.time_s)
-                    xys.append(res.xy_px)
-                    viss.append(res.visibility)
-                    people.append(res.n_people)
-                    if res.silhouette is not None:
-                        sils.append(res.silhouette)
-                    if on_frame is not None:
-                        on_frame(frame, res)
-                    bar.update(1)
-            info = backend.info()
-        finally:
-            backend.close()
-    from .pose import silhouette as _sil
-
+        with _progress(meta.frame_count, f"pose {name}", progress, file=err) as bar:
+            parts = _run_segments(video_path, cfg, segments, origin_s, full, bar, on_frame)
+            if len(parts) > 1 and not _segments_join(parts, meta):
+                # a seek that did not land where asked (odd container): read it in one go
+                parts = _run_segments(video_path, cfg, [(None, None)], None, full, bar, None)
+    times = [t for p in parts for t in p.time_s]
+    stats = {
+        "frames_decoded": len(times),
+        "damaged_packets": sum(p.stats.get("damaged_packets", 0) for p in parts),
+        "stopped_early": any(p.stats.get("stopped_early", False) for p in parts),
+        "pose_workers": len(parts),
+    }
+    sils = [x for p in parts for x in p.silhouette]
     track = PoseTrack(
-        time_s=np.asarray(times),
-        xy_px=np.asarray(xys),
-        visibility=np.asarray(viss),
+        time_s=np.asarray(times, dtype=float),
+        xy_px=np.asarray([x for p in parts for x in p.xy_px]),
+        visibility=np.asarray([x for p in parts for x in p.visibility]),
         frame_size_px=full,
-        video={**meta.to_dict(), "decode": decode_stats},
-        backend={**info, "pose_options": cfg.pose_signature()},
+        video={**meta.to_dict(), "decode": stats},
+        backend={**parts[0].info, "pose_options": cfg.pose_signature()},
         silhouette=np.asarray(sils) if sils and len(sils) == len(times) else None,
         silhouette_names=_sil.FEATURE_NAMES if sils else (),
-        n_people=np.asarray(people, dtype=int),
+        n_people=np.asarray([x for p in parts for x in p.n_people], dtype=int),
     )
     return track
+
+
+#: Shortest time segment worth its own pose graph (s): shorter clips run on one.
+MIN_SEGMENT_S = 4.0
+#: Each segment after the first is decoded and tracked from this much earlier (s);
+#: MediaPipe's tracking and landmark smoothing settle within a few frames.
+SEGMENT_OVERLAP_S = 0.5
+#: At most this many pose graphs run at once (each keeps about one core busy).
+MAX_POSE_WORKERS = 4
+
+
+def resolve_pose_workers(requested: Optional[int]) -> int:
+    """Pose graphs to run at once: the request, or (``None``) one per core, at most
+    ``MAX_POSE_WORKERS``; a batch worker's share of the cores (``GAITLENS_POSE_WORKERS``,
+    set by ``gaitlens.batch``) caps the automatic choice."""
+    if requested:
+        return max(1, int(requested))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cores = os.cpu_count() or 1
+    cap = os.environ.get("GAITLENS_POSE_WORKERS")
+    if cap and cap.isdigit():
+        cores = min(cores, int(cap))
+    return max(1, min(MAX_POSE_WORKERS, cores))
+
+
+def pose_segments(duration_s: float, workers: int) -> list:
+    """``[(keep_from_s, keep_until_s), ...]``: consecutive time segments of at least
+    ``MIN_SEGMENT_S`` (``None`` = open end); one segment when the clip is short, its
+    duration unknown or ``workers`` is 1."""
+    if workers < 2 or not duration_s or duration_s < 2 * MIN_SEGMENT_S:
+        return [(None, None)]
+    n = int(min(workers, duration_s // MIN_SEGMENT_S))
+    cuts = [duration_s * k / n for k in range(1, n)]
+    return list(zip([None, *cuts], [*cuts, None]))
+
+
+class _Segment:
+    """One worker's results: per-frame lists plus its decoder statistics."""
+
+    def __init__(self):
+        self.time_s, self.xy_px, self.visibility, self.silhouette, self.n_people = (
+            [],
+            [],
+            [],
+            [],
+            [],
+        )
+        self.stats: dict = {}
+        self.info: dict = {}
+        self.error: Optional[BaseException] = None
+
+
+def _pose_segment(
+    video_path, cfg, keep_from, keep_until, origin_s, full, bar, on_frame, stop, seg
+) -> None:
+    from .pose import create_backend
+
+    start = None if keep_from is None else max(0.0, keep_from - SEGMENT_OVERLAP_S)
+    backend = create_backend(
+        cfg.pose_backend,
+        model_complexity=cfg.model_complexity,
+        model_path=cfg.pose_model_path,
+        segmentation=cfg.segmentation,
+    )
+    try:
+        frames = _video.read_frames(
+            video_path,
+            max_side_px=cfg.model_input_max_side_px,
+            stats=seg.stats,
+            start_s=start,
+            end_s=keep_until,
+            origin_s=origin_s,
+        )
+        for frame in frames:
+            if stop.is_set():
+                return
+            res = backend.process(frame.image, frame.time_s, full_size_px=full)
+            if keep_from is not None and frame.time_s < keep_from - 1e-9:
+                continue  # overlap: the graph warms up on these frames
+            seg.time_s.append(frame.time_s)
+            seg.xy_px.append(res.xy_px)
+            seg.visibility.append(res.visibility)
+            seg.n_people.append(res.n_people)
+            if res.silhouette is not None:
+                seg.silhouette.append(res.silhouette)
+            if on_frame is not None:
+                on_frame(frame, res)
+            bar.update(1)
+        seg.info = backend.info()
+    finally:
+        backend.close()
+
+
+def _run_segments(video_path, cfg, segments, origin_s, full, bar, on_frame) -> list:
+    """Run each segment on its own thread (one segment: in this thread)."""
+    parts = [_Segment() for _ in segments]
+    stop = threading.Event()
+
+    def work(seg, keep_from, keep_until):
+        try:
+            _pose_segment(
+                video_path, cfg, keep_from, keep_until, origin_s, full, bar, on_frame, stop, seg
+            )
+        except BaseException as exc:  # handed to the caller below
+            seg.error = exc
+            stop.set()
+
+    if len(segments) == 1:
+        work(parts[0], *segments[0])
+    else:
+        threads = [
+            threading.Thread(target=work, args=(seg, *bounds), name=f"gaitlens-pose-{k}")
+            for k, (seg, bounds) in enumerate(zip(parts, segments))
+        ]
+        for th in threads:
+            th.daemon = True
+            th.start()
+        try:
+            for th in threads:
+                while th.is_alive():
+                    th.join(timeout=0.2)
+        except BaseException:  # Ctrl-C: stop the workers at their next frame
+            stop.set()
+            raise
+    errors = [p.error for p in parts if p.error is not None]
+    if errors:
+        raise errors[0]
+    return parts
+
+
+def _segments_join(parts: list, meta) -> bool:
+    """Whether consecutive segments meet: each segment that read frames starts within
+    two frame intervals of where the previous one ended (or the file ended before it)."""
+    step = 2.0 / (meta.nominal_fps or 30.0)
+    for prev, nxt in zip(parts, parts[1:]):
+        if not nxt.time_s:
+            continue
+        if not prev.time_s or nxt.time_s[0] - prev.time_s[-1] > step + 1e-6:
+            return False
+    return True
 
 
 def _warm_imports() -> None:

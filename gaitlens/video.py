@@ -139,6 +139,21 @@ def probe(path: str | os.PathLike) -> VideoMeta:
 _END = object()
 
 
+def first_frame_time_s(path: str | os.PathLike) -> float:
+    """Presentation time (s) of a file's first decodable frame: the origin of
+    ``read_frames`` timestamps."""
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        for frame in container.decode(stream):
+            return float(frame.pts * frame.time_base) if frame.pts is not None else 0.0
+    except Exception:
+        pass
+    finally:
+        container.close()
+    return 0.0
+
+
 def read_frames(
     path: str | os.PathLike,
     *,
@@ -146,8 +161,17 @@ def read_frames(
     threaded: bool = True,
     queue_size: int = 8,
     stats: Optional[dict] = None,
+    start_s: Optional[float] = None,
+    end_s: Optional[float] = None,
+    origin_s: Optional[float] = None,
 ) -> Iterator[Frame]:
     """Yield upright RGB frames with their timestamps (seconds from the first frame).
+
+    ``start_s`` / ``end_s`` read only the frames with ``start_s <= t < end_s``: the
+    decoder seeks to the key frame before ``start_s`` (frames before it are decoded
+    but not converted). Times stay relative to the file's first frame; pass its
+    absolute time as ``origin_s`` (``first_frame_time_s``) when seeking, since the
+    first frame is then not seen. ``Frame.index`` counts the frames yielded.
 
     ``max_side_px`` downsizes frames on the decoder (FFmpeg's scaler) so that the
     pose model gets frames already sized for it. With ``threaded`` the decoding runs
@@ -162,6 +186,12 @@ def read_frames(
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
     src = Path(path)
+    if start_s is not None and start_s > 0:
+        if origin_s is None:
+            container.close()
+            raise ValueError("read_frames: seeking (start_s > 0) needs origin_s")
+        target = (origin_s + start_s) / float(stream.time_base)
+        container.seek(int(target), stream=stream, backward=True, any_frame=False)
 
     def frames_skipping_damage():
         """Decoded frames; damaged packets are skipped (counted), not fatal."""
@@ -182,7 +212,7 @@ def read_frames(
             yield from decoded
 
     def generate():
-        t0 = None
+        t0 = origin_s
         rot = None
         idx = 0
         size = None
@@ -206,6 +236,10 @@ def read_frames(
                 if t <= last_t:  # repeated or out-of-order timestamps: keep time monotonic
                     t = last_t + 1e-6
                 last_t = t
+                if start_s is not None and t < start_s - 1e-9:
+                    continue
+                if end_s is not None and t >= end_s - 1e-9:
+                    break
                 try:
                     if size is not None:
                         img = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
@@ -219,7 +253,7 @@ def read_frames(
                 idx += 1
         finally:
             container.close()
-        if idx == 0:
+        if idx == 0 and start_s is None:
             raise VideoReadError(
                 f"{src}: no frame could be decoded: the video is empty, corrupt or "
                 "truncated. Export it again as MP4 (H.264) and retry."

@@ -23,7 +23,7 @@ def shared_file(path: Path) -> Path:
     return path
 
 
-def write_clip(path, times_s, size=(64, 48), pattern="bar", gray=False) -> Path:
+def write_clip(path, times_s, size=(64, 48), pattern="bar", gray=False, gop=None) -> Path:
     """Write an H.264 clip whose frames appear at exactly ``times_s`` (VFR allowed).
 
     Each frame carries its index as a moving bar so tests can check order.
@@ -36,6 +36,8 @@ def write_clip(path, times_s, size=(64, 48), pattern="bar", gray=False) -> Path:
         st = out.add_stream("libx264", rate=30)
         st.width, st.height, st.pix_fmt = w, h, "yuv420p"
         st.codec_context.time_base = Fraction(1, 90000)
+        if gop:
+            st.codec_context.gop_size = int(gop)
         for i, t in enumerate(times_s):
             img = np.zeros((h, w, 3), np.uint8)
             if pattern == "bar":

@@ -127,20 +127,41 @@ def write_trc_arrays(path, time_s, xyz, names, units: str = "m") -> Path:
         "\t\t" + "\t".join(f"X{i + 1}\tY{i + 1}\tZ{i + 1}" for i in range(k)),
         "",
     ]
-    # formatted in chunks of frames: all cells at once as strings cost about 250 MB on a
-    # 5-minute 60 fps clip (memory must stay flat in clip length)
+    # formatted in chunks of frames with one %-format per row (about 4x faster than
+    # numpy's per-cell string formatting); all cells at once as strings would cost
+    # about 250 MB on a 5-minute 60 fps clip (memory must stay flat in clip length)
     flat = xyz.reshape(n, k * 3)
+    row_fmt = "%d\t%.6f" + "\t%.6f" * (k * 3) + "\n"
     with open(path, "w", encoding="utf-8", newline="") as fh:
         fh.write("\n".join(head) + "\n")
         for a in range(0, n, 1000):
             b = min(n, a + 1000)
-            block = flat[a:b]
-            cells = np.char.mod("%.6f", np.nan_to_num(block))
-            cells = np.where(np.isfinite(block), cells, "")
-            rows = np.column_stack(
-                [np.arange(a + 1, b + 1).astype(str), np.char.mod("%.6f", time_s[a:b]), cells]
-            )
-            fh.write("".join("\t".join(r) + "\n" for r in rows))
+            block = np.column_stack([np.arange(a + 1, b + 1), time_s[a:b], flat[a:b]])
+            text = "".join([row_fmt % tuple(r) for r in block.tolist()])
+            fh.write(text.replace("nan", ""))  # missing cells are empty in TRC
+    return path
+
+
+def write_csv(df, path, float_format: str = "%.6g") -> Path:
+    """Write a DataFrame as CSV like ``DataFrame.to_csv(index=False)`` (missing values
+    empty, floats with ``float_format``), several times faster for wide numeric tables:
+    one %-format per row instead of pandas' per-cell formatting."""
+    import csv
+
+    path = Path(path)
+    cols = list(df.columns)
+    if not len(df) or not all(df[c].dtype.kind in "fiu" for c in cols):
+        df.to_csv(path, index=False, float_format=float_format)
+        return path
+    fmts = [float_format if df[c].dtype.kind == "f" else "%d" for c in cols]
+    row_fmt = ",".join(fmts) + "\n"
+    values = df.to_numpy(dtype=float)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerow(cols)
+        for a in range(0, len(values), 2000):
+            text = "".join([row_fmt % tuple(r) for r in values[a : a + 2000].tolist()])
+            fh.write(text.replace("nan", ""))
+    return path
     return path
 
 

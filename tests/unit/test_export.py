@@ -131,3 +131,23 @@ def test_trc_uses_cleaned_points():
     nose_px = a.track.xy_px[:, names.index("nose")]
     np.testing.assert_allclose(xyz[:, names.index("nose"), 0], (nose_px[:, 0] - 100.0) / 200.0)
     np.testing.assert_allclose(xyz[:, names.index("nose"), 1], (120.0 - nose_px[:, 1]) / 200.0)
+
+
+def test_fast_csv_writer_matches_pandas(tmp_path):
+    import pandas as pd
+
+    from gaitlens.report import export
+
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame(rng.normal(scale=1e3, size=(2500, 6)), columns=list("abcdef"))
+    df.iloc[3, 2] = np.nan
+    df.iloc[7, 0] = 1e-9
+    df["frame"] = np.arange(len(df))
+    export.write_csv(df, tmp_path / "fast.csv")
+    df.to_csv(tmp_path / "pandas.csv", index=False, float_format="%.6g")
+    assert (tmp_path / "fast.csv").read_text() == (tmp_path / "pandas.csv").read_text()
+    mixed = df.assign(side="left")  # non-numeric columns go through pandas
+    export.write_csv(mixed, tmp_path / "mixed.csv")
+    back = pd.read_csv(tmp_path / "mixed.csv")
+    assert list(back.columns) == list(mixed.columns) and back["side"].eq("left").all()
+    assert np.isnan(back.iloc[3, 2]) and back["frame"].dtype.kind == "i"

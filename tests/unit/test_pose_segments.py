@@ -1,0 +1,81 @@
+"""Parallel pose over time segments: segment plan, worker count, seeking reads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gaitlens import pipeline
+from gaitlens import video as gv
+from tests.conftest import write_clip
+
+
+def _read(path, **kw):
+    return [(f.time_s, f.image[0, :, 2].argmax()) for f in gv.read_frames(path, **kw)]
+
+
+@pytest.mark.parametrize("first_pts_s", [0.0, 0.5])
+def test_segments_read_by_seeking_tile_the_clip_exactly(tmp_path, first_pts_s):
+    # variable frame rate, a non-zero first timestamp, and key frames every 10 frames
+    rng = np.random.default_rng(3)
+    times = first_pts_s + np.cumsum(rng.uniform(1 / 60, 1 / 24, 120))
+    path = write_clip(tmp_path / "vfr.mp4", times, gop=10)
+    whole = _read(path)
+    origin = gv.first_frame_time_s(path)
+    assert origin == pytest.approx(times[0], abs=1e-3)  # container ticks
+    cuts = [None, 1.0, 2.2, None]
+    parts = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        parts += _read(path, start_s=a, end_s=b, origin_s=origin)
+    assert len(parts) == len(whole) == 120
+    assert np.allclose([t for t, _ in parts], [t for t, _ in whole], atol=1e-9)
+    assert [m for _, m in parts] == [m for _, m in whole]  # same pictures, same order
+    seg = _read(path, start_s=1.0, end_s=2.2, origin_s=origin)
+    assert all(1.0 <= t < 2.2 for t, _ in seg) and seg
+
+
+def test_seeking_without_origin_is_refused(tmp_path):
+    path = write_clip(tmp_path / "c.mp4", np.arange(30) / 30)
+    with pytest.raises(ValueError, match="origin_s"):
+        list(gv.read_frames(path, start_s=0.5))
+
+
+def test_segment_past_the_end_is_empty_not_an_error(tmp_path):
+    path = write_clip(tmp_path / "c.mp4", np.arange(30) / 30)
+    assert _read(path, start_s=5.0, origin_s=0.0) == []
+
+
+def test_pose_segments_plan():
+    assert pipeline.pose_segments(20.0, 1) == [(None, None)]
+    assert pipeline.pose_segments(7.9, 2) == [(None, None)]  # too short to split
+    assert pipeline.pose_segments(0.0, 4) == [(None, None)]  # duration unknown
+    assert pipeline.pose_segments(8.0, 2) == [(None, 4.0), (4.0, None)]
+    plan = pipeline.pose_segments(300.0, 4)
+    assert len(plan) == 4 and plan[0][0] is None and plan[-1][1] is None
+    assert all(a[1] == b[0] for a, b in zip(plan, plan[1:]))  # consecutive, no gap
+    assert len(pipeline.pose_segments(10.0, 4)) == 2  # each part >= MIN_SEGMENT_S
+
+
+def test_pose_workers_follow_request_cores_and_batch_cap(monkeypatch):
+    monkeypatch.delenv("GAITLENS_POSE_WORKERS", raising=False)
+    assert pipeline.resolve_pose_workers(3) == 3
+    auto = pipeline.resolve_pose_workers(None)
+    assert 1 <= auto <= pipeline.MAX_POSE_WORKERS
+    monkeypatch.setenv("GAITLENS_POSE_WORKERS", "1")  # set in each batch worker
+    assert pipeline.resolve_pose_workers(None) == 1
+
+
+class _Seg:
+    def __init__(self, times):
+        self.time_s = list(times)
+
+
+class _Meta:
+    nominal_fps = 30.0
+
+
+def test_segments_join_detects_a_gap_but_accepts_a_file_that_ends_early():
+    a, b = _Seg(np.arange(0, 4, 1 / 30)), _Seg(np.arange(4, 8, 1 / 30))
+    assert pipeline._segments_join([a, b], _Meta())
+    assert pipeline._segments_join([_Seg(np.arange(0, 2, 1 / 30)), _Seg([])], _Meta())
+    assert not pipeline._segments_join([a, _Seg(np.arange(4.5, 8, 1 / 30))], _Meta())
