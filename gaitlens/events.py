@@ -190,7 +190,7 @@ class FootBeltEvents(FootHeightEvents):
     ic_belt_fraction: float = 0.6
     ic_margin_legs_s: float = 1.2  # >0: IC threshold = belt speed + this margin (see below)
     ic_fraction_range: tuple = (0.3, 0.9)
-    to_height_legs: float = 0.03
+    to_height_legs: float = 0.04
     ic_offset_s: float = 0.0
     to_offset_s: float = 0.0
     ic_search_before_s: float = 0.12
@@ -198,6 +198,7 @@ class FootBeltEvents(FootHeightEvents):
     to_belt_fraction: float = 0.75
     smooth_hz: float = 6.0  # extra zero-lag low-pass of the foot signals (0 = none)
     crossing: str = "end"  # "end" (first IC / last TO crossing) or "mid" (see below)
+    refine_passes: int = 1  # re-estimate stance levels from the events found (0 = off)
     name: str = "foot_belt_velocity"
 
     def detect_side(self, clean, side: str):
@@ -217,7 +218,21 @@ class FootBeltEvents(FootHeightEvents):
         foot_x = nanmean_rows([heel[:, 0], toe[:, 0]])
         vx = np.gradient(foot_x, t)
         vx_toe = np.gradient(toe[:, 0], t)
-        mids = [(a, b) for a, b in zip(ic0, to0) if np.isfinite(a) and np.isfinite(b)]
+        ic, to = self._pass(clean, t, ic0, to0, ic0, to0, vx, vx_toe, toe)
+        for _ in range(self.refine_passes):
+            # the height segments start early when the foot hovers above the belt before
+            # contact (up to 80 ms), which shifts the "mid-stance" window used for the
+            # stance levels; a second pass takes mid-stance from the first pass's events
+            ok = np.isfinite(ic) & np.isfinite(to) & (to > ic)
+            ref_a, ref_b = np.where(ok, ic, ic0), np.where(ok, to, to0)
+            ic, to = self._pass(clean, t, ic0, to0, ref_a, ref_b, vx, vx_toe, toe)
+        return ic + self.ic_offset_s, to + self.to_offset_s
+
+    def _pass(self, clean, t, ic0, to0, ref_a, ref_b, vx, vx_toe, toe):
+        """IC/TO per contact; belt speed and toe stance level from the mid-stance of the
+        contacts ``ref_a``-``ref_b``; search windows from the height segments
+        ``ic0``-``to0``."""
+        mids = [(a, b) for a, b in zip(ref_a, ref_b) if np.isfinite(a) and np.isfinite(b)]
         if not mids:
             return np.full(len(ic0), np.nan), np.full(len(to0), np.nan)
         in_mid = np.zeros(len(t), bool)
@@ -252,7 +267,7 @@ class FootBeltEvents(FootHeightEvents):
             to[k] = {"height": to_h, "velocity": to_v}.get(self.to_signal, 0.5 * (to_h + to_v))
             prev_to = b
         self.belt_px_s_ = float(-belt)
-        return ic + self.ic_offset_s, to + self.to_offset_s
+        return ic, to
 
 
 @dataclass
