@@ -98,7 +98,7 @@ def _env():
     return env
 
 
-def _png_uri(fig, dpi=110) -> str:
+def _png_uri(fig, dpi=100) -> str:
     from .plots import figure_png
 
     return "data:image/png;base64," + base64.b64encode(figure_png(fig, dpi=dpi)).decode()

@@ -49,14 +49,42 @@ SIGNALS = {
 }
 
 
-def _axes(ax, figsize=(6.0, 3.6)):
-    """``(fig, ax)``: the given axes, or a new pyplot-free figure (renders with Agg)."""
+#: Figure margins in inches (left, right, bottom, top): a title above, a one- or
+#: two-line axis label on the left, an x label below. Fixed margins instead of
+#: matplotlib's constrained layout, which measured every text box again at each save
+#: (about a third of the report's figure time).
+MARGINS_IN = (0.95, 0.2, 0.6, 0.4)
+#: ... with a legend in a row under the x label
+MARGINS_LEGEND_BELOW_IN = (0.95, 0.2, 0.9, 0.4)
+
+
+def _axes(ax, figsize=(6.0, 3.6), margins_in=MARGINS_IN, layout: Optional[str] = None):
+    """``(fig, ax)``: the given axes, or a new pyplot-free figure (renders with Agg)
+    with fixed margins (or a matplotlib ``layout`` engine when the text is variable)."""
     if ax is None:
         from matplotlib.figure import Figure
 
-        fig = Figure(figsize=figsize, layout="constrained")
+        fig = Figure(figsize=figsize, layout=layout)
+        if layout is None:
+            _fixed_margins(fig, margins_in)
         return fig, fig.add_subplot()
     return ax.figure, ax
+
+
+def _fixed_margins(fig, margins_in, gaps_in=(0.0, 0.0), nrow: int = 1, ncol: int = 1) -> None:
+    """Place a grid of axes with margins and gaps given in inches."""
+    w, h = fig.get_size_inches()
+    left, right, bottom, top = margins_in
+    ax_w = (w - left - right - (ncol - 1) * gaps_in[0]) / ncol
+    ax_h = (h - bottom - top - (nrow - 1) * gaps_in[1]) / nrow
+    fig.subplots_adjust(
+        left=left / w,
+        right=1 - right / w,
+        bottom=bottom / h,
+        top=1 - top / h,
+        wspace=gaps_in[0] / ax_w,
+        hspace=gaps_in[1] / ax_h,
+    )
 
 
 def _sides(analysis, side):
@@ -207,7 +235,7 @@ def plot_gait_cycle(analysis, signal: str = "hip_flexion", side: Optional[str] =
         # at most MAX_DRAWN_STRIDES thin lines (evenly spread over the clip); the mean
         # uses every stride. Hundreds of lines add nothing visible and cost memory/time.
         shown = curves[np.unique(np.linspace(0, len(curves) - 1, MAX_DRAWN_STRIDES).astype(int))]
-        ax.plot(CYCLE_PCT, shown.T, color=c, lw=0.6, alpha=0.2 if far else 0.3)
+        _thin_lines(ax, CYCLE_PCT, shown, color=c, lw=0.6, alpha=0.2 if far else 0.3)
         mean = _nanmean(curves)
         lab = f"{s} ({len(curves)} strides{', far leg: less certain' if far else ''})"
         ax.plot(CYCLE_PCT, mean, color=c, lw=1.6 if far else 2.4, ls="--" if far else "-",
@@ -221,6 +249,11 @@ def plot_gait_cycle(analysis, signal: str = "hip_flexion", side: Optional[str] =
             ax.text(0.02, 0.04, note, transform=ax.transAxes, fontsize="small", color="#8a4b00",
                     bbox=dict(facecolor="#fff7e6", edgecolor="#e0b070"))  # fmt: skip
     ax.set_xlim(0, 100)
+    ax.ticklabel_format(axis="y", useOffset=False)  # a flat curve must not read "1e-11+13.8"
+    lo, hi = ax.get_ylim()
+    if hi - lo < 2.0:  # a (nearly) constant signal: show it on a few degrees
+        mid = 0.5 * (lo + hi)
+        ax.set_ylim(mid - 5.0, mid + 5.0)
     ax.set_xlabel("% of stride (0 = foot strike, vertical dashes = toe-off)")
     ax.set_ylabel(ylabel)
     ax.set_title(title, loc="left", fontsize="medium", fontweight="bold")
@@ -231,6 +264,27 @@ def plot_gait_cycle(analysis, signal: str = "hip_flexion", side: Optional[str] =
         # a fixed place: matplotlib's "best" search costs about 0.4 s per figure
         ax.legend(fontsize="small", loc="upper right", framealpha=0.85, edgecolor="none")
     return fig, ax
+
+
+def _thin_lines(ax, x: np.ndarray, ys: np.ndarray, **style) -> None:
+    """Many curves over the same x as one LineCollection (one artist: drawn in one
+    pass instead of one Line2D each); NaN samples leave gaps as ``plot`` would."""
+    from matplotlib.collections import LineCollection
+
+    segs = []
+    for y in ys:
+        ok = np.isfinite(y)
+        if not ok.any():
+            continue
+        # split at NaN gaps
+        edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(int), 0]))
+        for a, b in zip(edges[::2], edges[1::2]):
+            if b - a >= 2:
+                segs.append(np.column_stack([x[a:b], y[a:b]]))
+    if segs:
+        ax.add_collection(LineCollection(segs, **style))
+        ax.update_datalim(np.concatenate(segs))
+        ax.autoscale_view()
 
 
 def _nanmean(curves: np.ndarray) -> np.ndarray:
@@ -263,7 +317,8 @@ def plot_gait_cycles(analysis, signals=tuple(SIGNALS), side=None):
     n = len(signals)
     ncol = 2 if n > 1 else 1
     nrow = int(np.ceil(n / ncol))
-    fig = Figure(figsize=(10, 3.3 * nrow), layout="constrained")
+    fig = Figure(figsize=(10, 3.3 * nrow))
+    _fixed_margins(fig, MARGINS_IN, gaps_in=(1.05, 0.95), nrow=nrow, ncol=ncol)
     axes = fig.subplots(nrow, ncol, squeeze=False).ravel()
     for ax, sig in zip(axes, signals):
         plot_gait_cycle(analysis, sig, side=side, ax=ax)
@@ -286,7 +341,7 @@ def plot_pelvis_timing(analysis, side: Optional[str] = None, ax=None):
     peak in swing). The thigh's peak is marked, and the pelvis lag of the stride table
     (median over strides, BIOMECHANICS.md section 6) is drawn as an arrow from it, so
     the picture and the numbers agree."""
-    fig, ax = _axes(ax, figsize=(7.0, 3.6))
+    fig, ax = _axes(ax, figsize=(7.0, 3.6), margins_in=MARGINS_LEGEND_BELOW_IN)
     s = side or near_side(analysis)
     thigh = cycle_curves(analysis, f"{s}_thigh_angular_velocity_deg_per_s", s)
     pelvis = cycle_curves(analysis, "pelvis_vx_legs_per_s", s)
@@ -398,7 +453,8 @@ def plot_left_right(analysis, metrics=LR_METRICS, ax=None):
     ±1 SD over strides, grey bar = reference band; the values are written on the right."""
     st = analysis.strides
     metrics = [m for m in metrics if st is not None and m in st and st[m].notna().any()]
-    fig, ax = _axes(ax, figsize=(9.0, 0.42 * max(len(metrics), 2) + 1.0))
+    # metric names of any length on the left: constrained layout sizes the margin
+    fig, ax = _axes(ax, figsize=(9.0, 0.42 * max(len(metrics), 2) + 1.0), layout="constrained")
     if not metrics:
         ax.text(0.5, 0.5, "no valid strides", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
@@ -468,7 +524,7 @@ def plot_signals(analysis, columns=None, ax=None, t_range=None):
     """Per-frame signals over time (default: hip and knee flexion of both legs), with
     the near leg's stances shaded and its foot strikes marked."""
     fr = analysis.frames
-    fig, ax = _axes(ax, figsize=(10.0, 3.4))
+    fig, ax = _axes(ax, figsize=(10.0, 3.4), margins_in=MARGINS_LEGEND_BELOW_IN)
     if fr is None or not len(fr):
         ax.text(0.5, 0.5, "no per-frame signals", ha="center", va="center",
                 transform=ax.transAxes)  # fmt: skip
@@ -508,7 +564,7 @@ def plot_signals(analysis, columns=None, ax=None, t_range=None):
 
 
 # ---------------------------------------------------------------------- helpers
-def figure_png(fig, dpi: int = 110) -> bytes:
+def figure_png(fig, dpi: int = 100) -> bytes:
     """PNG bytes of a matplotlib figure (for embedding)."""
     import io
 
