@@ -103,6 +103,7 @@ def test_normative_band_drawn_when_available(analysis, monkeypatch):
     band = plots.normative_band("knee_flexion")
     assert band is not None
     np.testing.assert_allclose(band[1], 40)
+
     def bands(ax):
         return [c for c in ax.collections if not isinstance(c, LineCollection)]
 
