@@ -1,7 +1,8 @@
 """Initial contact (IC) and toe-off (TO) per foot from a ``CleanTrack``.
 
-Default: ``FootHeightEvents``, the foot's lowest point (heel or toe) against the ground
-level, which on a treadmill with a static camera is a fixed line in the image. The
+Default: ``FootBeltEvents`` (contact segments from the height of the foot's lowest
+point, IC when the belt catches the foot, TO when the toe rises and leaves the belt's
+speed); ``FootHeightEvents`` (height thresholds alone) is kept for comparison. The
 method was chosen by measurement against force-plate contacts (Fukuchi et al. 2017
 treadmill data projected to side-view keypoints, see docs/events.md), over the
 foot-relative-to-pelvis extrema of Zeni et al. (2008) (``PelvisRelativeEvents``, kept
@@ -173,18 +174,19 @@ class FootBeltEvents(FootHeightEvents):
     the same without noise): faster runners retract the foot before contact, but the
     foot's landing velocity relative to the ground stays near 1 m/s (Fukuchi trials:
     1.2, 0.8 and 1.1 m/s at IC), so a margin in absolute units has no speed trend
-    (docs/events.md, leave-one-trial-out). TO = mean of the last time the toe rises
-    through ``to_height_legs`` above its stance level (median toe height in mid-stance)
-    and the last time its backward velocity falls through ``to_belt_fraction`` of the
-    belt speed. All are linear threshold crossings between frames (sub-frame timing).
+    (docs/events.md, leave-one-trial-out). TO = mean of the last time the toe (low-passed
+    at ``to_smooth_hz``) rises through ``to_height_legs`` above its stance level (median
+    toe height in mid-stance) and the last time its backward velocity falls through
+    ``to_belt_fraction`` of the belt speed. All are linear threshold crossings between
+    frames (sub-frame timing). Belt speed and stance level are estimated twice
+    (``refine_passes``): first from the height segments, then from the mid-stance of
+    the events found (a foot hovering above the belt before contact starts its height
+    segment up to 80 ms early, which moved one runner's toe level and delayed TO by
+    28 ms).
 
-    The features were chosen on noise-free Fukuchi et al. (2017) markers against
-    force-plate contacts (docs/events.md): among foot height, foot velocity and
-    foot-to-pelvis features (Zeni et al. 2008), foot velocity reaching 75 % of the belt
-    speed had the smallest spread across runners and strike patterns for IC (means 9,
-    5, -2 ms; SD <= 9 ms over three trials) and toe height 0.03 legs above the stance
-    level for TO (means 11, 1, 4 ms; SD <= 3 ms). Offsets ``ic_offset_s`` /
-    ``to_offset_s`` remove the mean lag.
+    Features were screened on noise-free Fukuchi et al. (2017) markers against
+    force-plate contacts, thresholds chosen with noise leaving one trial out
+    (docs/events.md). Offsets ``ic_offset_s`` / ``to_offset_s`` shift the events (0).
     """
 
     ic_belt_fraction: float = 0.6
@@ -199,6 +201,7 @@ class FootBeltEvents(FootHeightEvents):
     smooth_hz: float = 6.0  # extra zero-lag low-pass of the foot signals (0 = none)
     crossing: str = "end"  # "end" (first IC / last TO crossing) or "mid" (see below)
     refine_passes: int = 1  # re-estimate stance levels from the events found (0 = off)
+    to_smooth_hz: float = 5.0  # own low-pass of the toe for the TO cues (0: smooth_hz)
     name: str = "foot_belt_velocity"
 
     def detect_side(self, clean, side: str):
@@ -217,6 +220,8 @@ class FootBeltEvents(FootHeightEvents):
             toe = lp.apply(toe, clean.sampling_rate_hz)
         foot_x = nanmean_rows([heel[:, 0], toe[:, 0]])
         vx = np.gradient(foot_x, t)
+        if self.to_smooth_hz > 0:
+            toe = self._toe_for_to(clean, side)
         vx_toe = np.gradient(toe[:, 0], t)
         ic, to = self._pass(clean, t, ic0, to0, ic0, to0, vx, vx_toe, toe)
         for _ in range(self.refine_passes):
@@ -227,6 +232,15 @@ class FootBeltEvents(FootHeightEvents):
             ref_a, ref_b = np.where(ok, ic, ic0), np.where(ok, to, to0)
             ic, to = self._pass(clean, t, ic0, to0, ref_a, ref_b, vx, vx_toe, toe)
         return ic + self.ic_offset_s, to + self.to_offset_s
+
+    def _toe_for_to(self, clean, side: str) -> np.ndarray:
+        """Toe track for the TO cues, low-passed at ``to_smooth_hz`` (5 Hz: the toe's TO
+        cues carry the far foot's noise; 4, 5 and 6 Hz compared leaving one trial out,
+        docs/events.md)."""
+        from .cleaning import LowPass
+
+        lp = LowPass(cutoff_hz=self.to_smooth_hz, max_fraction_nyquist=0.9)
+        return lp.apply(clean.points[f"{side}_foot_index"], clean.sampling_rate_hz)
 
     def _pass(self, clean, t, ic0, to0, ref_a, ref_b, vx, vx_toe, toe):
         """IC/TO per contact; belt speed and toe stance level from the mid-stance of the
