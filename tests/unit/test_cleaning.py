@@ -102,6 +102,26 @@ def test_no_swaps_invented_on_clean_track():
     assert _wrong_label_share(c, track) == 0.0
 
 
+@pytest.mark.parametrize("fps", [60, 120])
+def test_far_leg_dropouts_do_not_flip_labels(fps):
+    """While one leg is missing there is no evidence for a swap: the path must keep the
+    labels (scoring missing points as free made it flip them to skip the present leg's
+    prediction error: 167 / 341 frames on this track before the fix)."""
+    from gaitlens.pose.skeleton import LEG_POINTS
+
+    track, _ = stick_track(fps=fps, duration_s=6)
+    xy, vis = track.xy_px.copy(), track.visibility.copy()
+    for t0 in (1.0, 2.3, 3.7, 4.9):  # 0.33 s far-leg dropouts, longer than the gap filler
+        i = slice(int(t0 * fps), int((t0 + 0.33) * fps))
+        for p in LEG_POINTS:
+            xy[i, INDEX[f"left_{p}"]] = np.nan
+            vis[i, INDEX[f"left_{p}"]] = 0.0
+    c = cleaning.clean(track.copy(xy_px=xy, visibility=vis))
+    assert c.near_side == "right"
+    assert len(c.swaps_repaired) == 0
+    assert np.isfinite(c.points["right_ankle"]).all()  # the near leg keeps its data
+
+
 def test_outliers_and_gaps():
     track, _ = stick_track(fps=60, duration_s=6)
     xy = track.xy_px.copy()
