@@ -5,10 +5,13 @@ Usage: python bench/validate_events.py [--data ../shared/data] [--out docs/event
 1. Fukuchi et al. (2017) treadmill trials with force files, projected to side-view
    keypoints at 30/60/120 fps, noise-free and with MediaPipe-like noise (3 seeds pooled):
    IC/TO errors against vertical-GRF contacts, contact-time and cadence errors.
-2. Method comparison at 60 fps with noise (foot-belt velocity vs foot height vs
-   Zeni et al. 2008 pelvis-relative extrema).
-3. Swap repair on injected swaps and on clean tracks.
-4. Real clips: cadence / contact time / duty factor on the treadmill clip; the walking
+   The same at 60 fps on noise seeds not used to choose any threshold (3-7).
+2. Method comparison at 60 fps with noise (foot-belt velocity, its previous version,
+   foot height, Zeni et al. 2008 pelvis-relative extrema).
+3. Leave-one-trial-out choice of the IC rule and the TO smoothing: each threshold is
+   chosen on two trials and judged on the third.
+4. Swap repair on injected swaps and on clean tracks.
+5. Real clips: cadence / contact time / duty factor on the treadmill clip; the walking
    clip must be refused (NotRunningError).
 """
 
@@ -57,12 +60,73 @@ def fukuchi(data: Path) -> str:
         & (targets.contact_mean_err_ms.abs() <= 15) & (targets.cadence_err_pct.abs() <= 0.5)
     )  # fmt: skip
     out.append(f"\n60 fps with noise, all targets met: {dict(zip(targets.trial, ok))}\n")
+    held = run(data / "mocap" / "fukuchi2017", fps_list=(60,), seeds=(3, 4, 5, 6, 7),
+               with_clean=False)  # fmt: skip
+    out += ["### 60 fps, noise seeds 3-7 (not used to choose thresholds)\n", md(held[COLS])]
     return "\n".join(out)
+
+
+#: the method before this round: IC at 0.6 x belt speed, one pass, TO toe 0.03 legs at 6 Hz
+PREVIOUS = dict(ic_margin_legs_s=0.0, refine_passes=0, to_height_legs=0.03, to_smooth_hz=0.0)
+
+
+def _stats(e: np.ndarray) -> tuple:
+    e = 1000 * e[np.isfinite(e)]
+    return float(np.median(np.abs(e))), float(np.percentile(np.abs(e), 95)), float(e.mean())
+
+
+def loto(data: Path, seeds=(0, 1, 2)) -> str:
+    """Leave one trial out: choose each threshold on two trials (smallest worst-trial
+    median |error|, for TO the worst of median and p95 - 15 ms), report the third."""
+    from gaitlens.mocap import to_side_view
+    from gaitlens.validation.events import match_events
+
+    ic_grid = [("fraction", f, dict(ic_margin_legs_s=0.0, ic_belt_fraction=f))
+               for f in (0.5, 0.6, 0.7, 0.75)]  # fmt: skip
+    ic_grid += [("margin_legs_s", m, dict(ic_margin_legs_s=m)) for m in (1.0, 1.1, 1.2, 1.3, 1.4)]
+    to_grid = [("to_smooth_hz", hz, dict(to_smooth_hz=hz)) for hz in (4.0, 5.0, 6.0)]
+    err = {}
+    trials = [load_trial(p) for p in list_trials(data / "mocap" / "fukuchi2017")]
+    trials = [t for t in trials if t.forces_path is not None]
+    for trial in trials:
+        for sd in seeds:
+            track, truth = to_side_view(trial, fps=60, noise=PoseNoise(), seed=sd)
+            c = cleaning.clean(track)
+            for kind, grid in (("ic", ic_grid), ("to", to_grid)):
+                for fam, v, kw in grid:
+                    det = events.FootBeltEvents(**kw)
+                    for side in ("left", "right"):
+                        ic, to = det.detect_side(c, side)
+                        pred = ic if kind == "ic" else to
+                        e = match_events(
+                            pred[np.isfinite(pred)], truth["events"][f"{kind}_s"][side]
+                        )
+                        err.setdefault((trial.name, kind, fam, v), []).append(e)
+    err = {k: np.concatenate(v) for k, v in err.items()}
+    rows = []
+    names = [t.name for t in trials]
+    for kind, grid in (("ic", ic_grid), ("to", to_grid)):
+        for fam in sorted({g[0] for g in grid}):
+            vals = [g[1] for g in grid if g[0] == fam]
+            for ho in names:
+                train = [n for n in names if n != ho]
+
+                def score(v, kind=kind, fam=fam, train=train):
+                    st = [_stats(err[(n, kind, fam, v)]) for n in train]
+                    return max(max(m, p - 15) if kind == "to" else m for m, p, _ in st)
+
+                best = min(vals, key=score)
+                m, p, b = _stats(err[(ho, kind, fam, best)])
+                rows.append({"event": kind, "rule": fam, "held_out": ho, "chosen": best,
+                             "train_worst_ms": score(best), "held_out_median_abs_ms": m,
+                             "held_out_p95_abs_ms": p, "held_out_bias_ms": b})  # fmt: skip
+    return "## Leave-one-trial-out (60 fps, noise, seeds 0-2)\n\n" + md(pd.DataFrame(rows))
 
 
 def compare(data: Path) -> str:
     dets = {
         "foot_belt_velocity (default)": events.FootBeltEvents(),
+        "foot_belt_velocity (previous)": events.FootBeltEvents(**PREVIOUS),
         "foot_height (threshold 0.03 legs)": events.FootHeightEvents(),
         "zeni_pelvis_relative": events.PelvisRelativeEvents(),
     }
@@ -133,15 +197,15 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--skip", nargs="*", default=[], help="fukuchi compare swaps real")
+    ap.add_argument("--skip", nargs="*", default=[], help="fukuchi compare loto swaps real")
     a = ap.parse_args(argv)
     if not a.data.is_dir():
         print(f"{a.data}: reference data not found", file=sys.stderr)
         return 1
     t0 = time.time()
     parts = []
-    for name, fn in (("fukuchi", fukuchi), ("compare", compare), ("swaps", swaps),
-                     ("real", real)):  # fmt: skip
+    for name, fn in (("fukuchi", fukuchi), ("compare", compare), ("loto", loto),
+                     ("swaps", swaps), ("real", real)):  # fmt: skip
         if name not in a.skip:
             parts.append(fn(a.data))
             print(parts[-1], "\n", flush=True)
