@@ -26,7 +26,7 @@ def _need(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("trial", ["RBDS001runT25", "RBDS002runT45"])
+@pytest.mark.parametrize("trial", ["RBDS001runT25", "RBDS002runT25", "RBDS002runT45"])
 def test_fukuchi_60fps_with_noise(trial):
     from gaitlens.mocap import PoseNoise, load_trial
     from gaitlens.validation.events import evaluate, pool
@@ -35,13 +35,26 @@ def test_fukuchi_60fps_with_noise(trial):
     res = pool([evaluate(tr, 60, PoseNoise(), seed, duration_s=20) for seed in (0, 1)])
     r = res.row()
     assert r["ic_matched"] > 0.95 and r["to_matched"] > 0.95
-    # issue target 10 ms; RBDS002 at 4.5 m/s measures 12.4 ms for IC (docs/events.md)
-    assert r["ic_median_abs_ms"] <= 13
-    assert r["to_median_abs_ms"] <= 12
+    # the issue's targets; measured 4.3-6.7 / 6.0-9.0 / 13-19 / 16-22 ms (docs/events.md)
+    assert r["ic_median_abs_ms"] <= 10
+    assert r["to_median_abs_ms"] <= 10
     assert r["ic_p95_abs_ms"] <= 25
-    assert r["to_p95_abs_ms"] <= 32  # issue target 25 ms, not met at 2.5 m/s (docs)
+    assert r["to_p95_abs_ms"] <= 25
     assert abs(r["contact_mean_err_ms"]) <= 15
     assert abs(r["cadence_err_pct"]) <= 0.5
+
+
+def test_fukuchi_ic_bias_does_not_depend_on_speed():
+    """Same runner at 2.5 and 4.5 m/s, noise-free: the IC bias differs by 7 ms with the
+    belt-relative margin (20 ms with the previous 0.6 x belt-speed rule)."""
+    from gaitlens.mocap import load_trial
+    from gaitlens.validation.events import evaluate
+
+    bias = {}
+    for trial in ("RBDS002runT25", "RBDS002runT45"):
+        tr = load_trial(_need(FUKUCHI / f"{trial}markers.txt"))
+        bias[trial] = evaluate(tr, 60, None, 0, duration_s=20).row()["ic_bias_ms"]
+    assert abs(bias["RBDS002runT25"] - bias["RBDS002runT45"]) < 10
 
 
 def test_fukuchi_noise_free_and_swaps():
@@ -56,6 +69,9 @@ def test_fukuchi_noise_free_and_swaps():
     sw = [evaluate(tr, 30, PoseNoise(swap_rate_per_s=1.0), s, duration_s=20) for s in (0, 1)]
     assert np.mean([r.swap_injected_frac for r in sw]) > 0.04
     assert np.mean([r.swap_residual_frac for r in sw]) < 0.01
+    # 120 fps with far-leg dropouts: labels used to flip inside them (1.1-1.2 %)
+    sw = [evaluate(tr, 120, PoseNoise(swap_rate_per_s=0.3), s, duration_s=20) for s in (0, 1)]
+    assert max(r.swap_residual_frac for r in sw) < 0.01
 
 
 def _track(path):
