@@ -89,3 +89,25 @@ def test_pelvis_relative_method_runs():
     assert ev.method == "zeni_pelvis_relative"
     ic, _ = _errors(ev, truth)
     assert np.isfinite(ic).mean() > 0.8  # found, even if biased for running
+
+
+@pytest.mark.parametrize("speed", [2.5, 4.5])
+def test_ic_fires_at_belt_speed_minus_margin(speed):
+    """IC rule: the foot's velocity (heel/toe mean, 6 Hz) at the detected IC equals the
+    belt speed minus ``ic_margin_legs_s`` leg lengths per second, at any speed."""
+    from gaitlens.cleaning import LowPass, _median_leg_length, nanmean_rows
+
+    track, _ = stick_track(fps=120, duration_s=6, speed_m_s=speed)
+    c = cleaning.clean(track)
+    det = events.FootBeltEvents()
+    ic, _ = det.detect_side(c, "right")
+    ic = ic[np.isfinite(ic)]
+    assert len(ic) >= 5
+    lp = LowPass(cutoff_hz=det.smooth_hz, max_fraction_nyquist=0.9)
+    feet = [lp.apply(c.points[f"right_{p}"], 120.0)[:, 0] for p in ("heel", "foot_index")]
+    x = nanmean_rows(feet)
+    v = np.interp(ic, c.time_s, np.gradient(x, c.time_s))
+    leg = np.mean([_median_leg_length(c.points, s) for s in ("left", "right")])
+    expected = -det.belt_px_s_ + det.ic_margin_legs_s * leg
+    assert np.allclose(v, expected, rtol=0.02, atol=0.02 * det.belt_px_s_)
+    assert det.belt_px_s_ / leg > 1.2  # the stick runner's belt speed in legs/s
