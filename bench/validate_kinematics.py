@@ -12,7 +12,18 @@
    ``--calibrate-pelvis`` refits the abdomen-protrusion line on all renders and reports
    the leave-one-out error; ``--write-constants`` stores it in reference_bands.json.
 
-Usage: ``.venv/bin/python bench/validate_kinematics.py [angles] [pelvis] [--fps 30]``
+3. ``hip-delay``: the delay of MediaPipe's hip landmarks behind the true hip
+   (``gaitlens.landmark_bias``): renders of ``gaitlens.synthetic`` with truth files and
+   cached MediaPipe tracks (``--lag-renders``: ``<stem>.npz`` + ``<stem>.truth.json`` +
+   ``<stem>.truth.csv.gz``; ``s_<name>.npz`` take the truth of ``sample_videos/<name>``);
+   least-squares slope of the pelvis point's position error (treadmill frame) on its
+   velocity, fitted on the ``t_*`` renders and checked on the others; then the pelvis lag
+   of every render through the gaitlens stages with and without the correction.
+4. ``angles`` also prints the knee error split into pose-to-angle (unfiltered points)
+   and low-pass parts (``--decompose``).
+
+Usage: ``.venv/bin/python bench/validate_kinematics.py [angles] [pelvis] [hip-delay]
+[--fps 30]``
 """
 
 from __future__ import annotations
@@ -49,6 +60,135 @@ def angle_errors(fps: float, noise) -> pd.DataFrame:
                              "rmse_offset_removed_deg": float(np.std(e)),
                              "bias_deg": float(np.mean(e))})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def knee_decomposition(fps: float) -> pd.DataFrame:
+    """Noise-free knee flexion RMSE per trial and side: from the unfiltered points (the
+    projection and the angle definition) and as computed (after the low-pass)."""
+    from gaitlens import kinematics
+    from gaitlens.mocap import fukuchi
+
+    rows = []
+    for p in fukuchi.list_trials(kf.FUKUCHI):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            r = kf.run_trial(p, fps=fps, camera_side="left", noise=None, seed=1)
+        u = r.clean.points_unfiltered
+        for side in ("left", "right"):
+            th = kinematics.segment_angle_deg(u[f"{side}_hip"], u[f"{side}_knee"])
+            sh = kinematics.segment_angle_deg(u[f"{side}_knee"], u[f"{side}_ankle"])
+            truth = r.truth[f"{side}_knee_flexion_deg"].to_numpy()
+            rm = lambda e: float(np.sqrt(np.nanmean(e**2)))  # noqa: E731
+            est = r.frames[f"{side}_knee_flexion_deg"].to_numpy()
+            rows.append({"trial": r.name, "side": side, "unfiltered": rm(th - sh - truth),
+                         "filtered": rm(est - truth)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _lag_render_files(folder: Path) -> list:
+    """(stem, track npz, truth json, truth csv) of every parametric render with a track."""
+    samples = kf.REPO / "sample_videos"
+    out = []
+    for npz in sorted(Path(folder).glob("*.npz")):
+        stem = npz.stem
+        base = samples / stem[2:] if stem.startswith("s_") else npz.with_suffix("")
+        tj, tc = Path(f"{base}.truth.json"), Path(f"{base}.truth.csv.gz")
+        if tj.is_file() and tc.is_file() and "_fk_" not in stem:
+            out.append((stem, npz, tj, tc))
+    return out
+
+
+def hip_delay(folder: Path) -> None:
+    """Fit the hip-landmark delay and measure the pelvis lag with and without it."""
+    import json
+    from dataclasses import replace as _replace
+
+    from gaitlens import cleaning, kinematics, landmark_bias
+    from gaitlens.config import AnalysisConfig
+    from gaitlens.pipeline import analyze_track
+    from gaitlens.track import PoseTrack
+
+    files = _lag_render_files(folder)
+    if not files:
+        print(f"no renders with truth in {folder}: skipping hip-delay")
+        return
+    fit = {}
+    for stem, npz, _tj, tc in files:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            c = cleaning.clean(PoseTrack.load(npz), AnalysisConfig())
+        df = pd.read_csv(tc)
+        n = min(len(df), c.n_frames)
+        s = 1.0 if c.facing == "right" else -1.0
+        true_x = np.full(c.n_frames, np.nan)
+        true_x[:n] = s * (0.5 * (df["left_hip_x_px"] + df["right_hip_x_px"]).to_numpy()[:n]
+                          - c.origin_px[0])  # fmt: skip
+        win = int(round(kinematics.RUNNING_MEDIAN_S * c.sampling_rate_hz))
+        px = kinematics.pelvis_point(c)[0][:, 0]
+        x_m = (px - kinematics.running_median(px, win)) / c.leg_length_px
+        x_t = (true_x - kinematics.running_median(true_x, win)) / c.leg_length_px
+        v = kinematics.derivative(x_m, c.time_s)
+        ok = np.isfinite(x_m) & np.isfinite(x_t) & np.isfinite(v)
+        e = (x_m - x_t)[ok]
+        fit[stem] = (v[ok] - v[ok].mean(), e - e.mean())
+
+    def slope(stems):
+        v = np.concatenate([fit[k][0] for k in stems])
+        e = np.concatenate([fit[k][1] for k in stems])
+        b = float(np.dot(v, e) / np.dot(v, v))
+        return -b, 1 - np.var(e - b * v) / np.var(e)
+
+    train = [k for k in fit if k.startswith("t_")]
+    test = [k for k in fit if not k.startswith("t_")]
+    d_tr, r2_tr = slope(train)
+    d_te, r2_te = slope(test) if test else (np.nan, np.nan)
+    print(f"\nhip-landmark delay: {1000 * d_tr:.1f} ms on {len(train)} fitting renders "
+          f"(R^2 {r2_tr:.2f}); {1000 * d_te:.1f} ms on {len(test)} other renders (R^2 "
+          f"{r2_te:.2f}); in use: {1000 * landmark_bias.MEDIAPIPE_HIP_DELAY_S:.0f} ms")  # fmt: skip
+
+    rows = []
+    used = landmark_bias.MEDIAPIPE_HIP_DELAY_S
+    for stem, npz, tj, _tc in files:
+        truth = json.loads(Path(tj).read_text())
+        ts = pd.DataFrame(truth["strides"])
+        if "pelvis_lag_pct" not in ts:
+            continue
+        track = PoseTrack.load(npz)
+        row = {"clip": stem, "fps": round(track.sampling_rate_hz),
+               "pelvis_lag_knob": truth["params"].get("pelvis_lag", 0.0),
+               "split": "fit" if stem.startswith("t_") else "held-out",
+               "true_lag_pct": float(ts["pelvis_lag_pct"].median()),
+               "true_excursion_legs":
+                   float(ts["pelvis_late_swing_excursion_legs"].median())}  # fmt: skip
+        for label, delay in (("uncorrected", 0.0), ("corrected", used)):
+            landmark_bias.MEDIAPIPE_HIP_DELAY_S = delay
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    an = analyze_track(track, _replace(AnalysisConfig(), annotated_video=False))
+            except Exception as exc:  # too few strides on the short renders
+                row[f"{label}_lag_pct"] = np.nan
+                row["note"] = type(exc).__name__
+                continue
+            finally:
+                landmark_bias.MEDIAPIPE_HIP_DELAY_S = used
+            st = an.strides
+            row[f"{label}_lag_pct"] = float(np.nanmedian(st["pelvis_lag_pct"]))
+            row[f"{label}_excursion_legs"] = float(
+                np.nanmedian(st["pelvis_late_swing_excursion_legs"])
+            )
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    for label in ("uncorrected", "corrected"):
+        df[f"{label}_lag_err_pct"] = df[f"{label}_lag_pct"] - df["true_lag_pct"]
+        df[f"{label}_exc_err_legs"] = df[f"{label}_excursion_legs"] - df["true_excursion_legs"]
+    print(df.round(3).to_string(index=False))
+    cols = [
+        f"{a}_{b}" for b in ("lag_err_pct", "exc_err_legs") for a in ("uncorrected", "corrected")
+    ]
+    g = df.dropna(subset=["corrected_lag_pct"]).groupby(["pelvis_lag_knob", "fps", "split"])
+    print("\nmedian-stride error per clip, mean (min, max) by group:")
+    print(g[cols].agg(["mean", "min", "max", "count"]).round(3).to_string())
 
 
 def render_clips(outdir: Path, specs) -> list:
@@ -175,6 +315,8 @@ def main(argv=None) -> int:
     ap.add_argument("--renders", type=Path, default=Path("/tmp/gaitlens_pelvis_renders"))
     ap.add_argument("--calibrate-pelvis", action="store_true")
     ap.add_argument("--write-constants", action="store_true")
+    ap.add_argument("--decompose", action="store_true")
+    ap.add_argument("--lag-renders", type=Path, default=Path("/tmp/gaitlens_pelvis_v2"))
     args = ap.parse_args(argv)
     pd.set_option("display.width", 160)
     if "angles" in args.parts:
@@ -191,6 +333,18 @@ def main(argv=None) -> int:
                     t = s.mean().round(2)
                     t["max_rmse_deg"] = df.groupby("angle")["rmse_deg"].max().round(2)
                     print(t.to_string())
+    if "angles" in args.parts and args.decompose and kf.FUKUCHI.is_dir():
+        print(
+            "\nknee flexion RMSE (deg), noise-free: angles from the unfiltered points vs "
+            "after the low-pass (mean over trials and sides, max)"
+        )
+        for fps in args.fps:
+            d = knee_decomposition(fps)
+            u, f = d["unfiltered"], d["filtered"]
+            print(f"{fps:g} fps: unfiltered {u.mean():.2f} ({u.max():.2f}), "
+                  f"filtered {f.mean():.2f} ({f.max():.2f})")  # fmt: skip
+    if "hip-delay" in args.parts:
+        hip_delay(args.lag_renders)
     for part in ("pelvis", "pelvis-fukuchi"):
         if part not in args.parts:
             continue

@@ -315,9 +315,12 @@ def compute(clean, events, config=None) -> pd.DataFrame:
     ``clean``: ``CleanTrack`` (analysis frame, px); ``events``: ``GaitEvents`` (or None:
     contact columns are then 0); ``config``: ``AnalysisConfig`` (or None).
     Metre columns ``pelvis_x_m``, ``pelvis_vx_m_per_s``, ``pelvis_y_m`` are added when a
-    scale is known. ``DataFrame.attrs`` records the leg length, scale, pelvic-tilt method
-    and which hip flexion drove the hamstring model.
+    scale is known. The pelvis columns are advanced by ``clean.hip_landmark_delay_s``
+    when set (``gaitlens.landmark_bias.apply``: MediaPipe's hip landmarks trail the hip).
+    ``DataFrame.attrs`` records the leg length, scale, pelvic-tilt method, which hip
+    flexion drove the hamstring model and the pelvis time advance.
     """
+    from . import landmark_bias as _landmark_bias
     from . import pelvis as _pelvis
 
     t = np.asarray(clean.time_s, float)
@@ -335,8 +338,10 @@ def compute(clean, events, config=None) -> pd.DataFrame:
     lean = trunk_lean_deg(hip_mid, sh_mid)
     out["trunk_lean_deg"] = lean
 
-    # pelvis point, treadmill frame
-    p, _ = pelvis_point(clean)
+    # pelvis point, treadmill frame; advanced by the pose model's hip-landmark delay
+    # (gaitlens.landmark_bias; 0 unless the pipeline recorded one for the backend)
+    delay = float(getattr(clean, "hip_landmark_delay_s", 0.0) or 0.0)
+    p = _landmark_bias.advance(pelvis_point(clean)[0], t, delay)
     win = int(round(RUNNING_MEDIAN_S * fs))
     px = (p[:, 0] - running_median(p[:, 0], win)) / legs
     py = (p[:, 1] - running_median(p[:, 1], win)) / legs
@@ -412,5 +417,6 @@ def compute(clean, events, config=None) -> pd.DataFrame:
         pelvic_tilt_dynamic=bool(tilt.dynamic),
         hamstring_hip_reference="pelvis" if use_pelvis_ref else "trunk",
         standing_pelvic_tilt_deg=standing,
+        pelvis_time_advance_s=delay,
     )
     return df

@@ -59,6 +59,17 @@ def test_pelvis_lag_known_answer(lag_s):
     assert out["pelvis_lag_pct"].iloc[0] == pytest.approx(100 * lag_s / 0.72, abs=0.6)
 
 
+def test_pelvis_peak_just_before_ic_is_found(monkeypatch):
+    # a lagging pelvis peaks 10 ms before the next IC (1.22 s): at 30 fps its peak sample
+    # is the window's last one when the window ends at the IC, so it needs the margin
+    lag_s = 0.19
+    out = stride_metrics.measure(_valid(), _frames(lag_s), EV, None, AnalysisConfig())
+    assert out["pelvis_lag_ms"].iloc[0] == pytest.approx(1000 * lag_s, abs=4.0)
+    monkeypatch.setattr(stride_metrics, "PELVIS_WINDOW_PAST_IC", 0.0)
+    cut = stride_metrics.measure(_valid(), _frames(lag_s), EV, None, AnalysisConfig())
+    assert np.isnan(cut["pelvis_lag_ms"].iloc[0])
+
+
 def test_values_at_events_peaks_and_signs():
     out = stride_metrics.measure(_valid(), _frames(), EV, None, AnalysisConfig()).iloc[0]
     assert out["knee_flexion_ic_deg"] == pytest.approx(25.0, abs=1e-6)
