@@ -212,6 +212,67 @@ class SwapRepair:
 
 
 @dataclass
+class FootCollapseRepair:
+    """The swinging foot snapping onto the stance foot. In side views BlazePose puts the
+    foot that has just left the ground on top of the other foot for 2-5 frames in early
+    swing (seen on the real clip and on rendered clips, where it costs up to half of one
+    side's strides). Both labelled feet then nearly coincide (mean ankle/heel/toe
+    distance under ``max_dist_legs``, the episode extended while under
+    ``extend_dist_legs``) while the true feet are apart. Real feet can pass
+    that close too (Fukuchi runners at 2.5 m/s: down to 0.07 leg lengths in mid-swing),
+    so a run of coincident frames (at most ``max_len_s``) counts as a collapse only when
+    one label leaves its own path: its foot points lie more than ``min_jump_legs`` (mean)
+    from the straight line between its positions just before and after the run, while
+    the other label stays within half that. The jumping label's foot points are removed
+    there (then gap-filled and flagged as interpolated)."""
+
+    points: tuple = ("ankle", "heel", "foot_index")
+    max_dist_legs: float = 0.12
+    extend_dist_legs: float = 0.25
+    max_len_s: float = 0.2
+    min_jump_legs: float = 0.2
+    enabled: bool = True
+
+    def repair(self, pts: dict, vis: dict, leg_px: float, fs: float) -> np.ndarray:
+        """NaN the collapsed foot in place; returns the per-frame boolean of repairs."""
+        n = len(pts["left_hip"])
+        fixed = np.zeros(n, dtype=bool)
+        if not self.enabled:
+            return fixed
+        a = np.stack([pts[f"left_{p}"] for p in self.points], axis=1) / leg_px  # (n, m, 2)
+        b = np.stack([pts[f"right_{p}"] for p in self.points], axis=1) / leg_px
+        d = np.linalg.norm(a - b, axis=2).mean(axis=1)
+        near = np.isfinite(d) & (d < self.extend_dist_legs)
+        core = near & (d < self.max_dist_legs)
+        starts, ends = _runs(near)
+        max_n = max(1, int(round(self.max_len_s * fs)))
+        for s0, e0 in zip(starts, ends):  # episodes, not frames
+            # the snap ramps in and out over a frame or two: the episode is the stretch
+            # under ``extend_dist_legs`` around frames under ``max_dist_legs``
+            if not core[s0:e0].any() or e0 - s0 > max_n or s0 == 0 or e0 >= n:
+                continue
+            dev = {}
+            for side, x in (("left", a), ("right", b)):
+                x0, x1 = x[s0 - 1], x[e0]
+                if not (np.isfinite(x0).all() and np.isfinite(x1).all()):
+                    break
+                w = ((np.arange(s0, e0) - (s0 - 1)) / (e0 - s0 + 1))[:, None, None]
+                line = (1 - w) * x0[None] + w * x1[None]
+                dev[side] = float(np.nanmean(np.linalg.norm(x[s0:e0] - line, axis=2)))
+            if len(dev) < 2:
+                continue
+            bad = max(dev, key=dev.get)
+            other = dev["right" if bad == "left" else "left"]
+            if dev[bad] < self.min_jump_legs or other > 0.5 * dev[bad]:
+                continue
+            for p in self.points:
+                pts[f"{bad}_{p}"][s0:e0] = np.nan
+                vis[f"{bad}_{p}"][s0:e0] = 0.0
+            fixed[s0:e0] = True
+        return fixed
+
+
+@dataclass
 class HampelOutliers:
     """Hampel identifier (Pearson 1999; Liu et al. 2004): a sample is an outlier when it
     is more than ``n_sigma`` robust SDs (1.4826 x MAD of the residuals over the clip)
@@ -529,6 +590,7 @@ class ActivityClassifier:
 @dataclass
 class CleaningConfig:
     swap: SwapRepair = field(default_factory=SwapRepair)
+    collapse: FootCollapseRepair = field(default_factory=FootCollapseRepair)
     outliers: HampelOutliers = field(default_factory=HampelOutliers)
     gaps: GapFiller = field(default_factory=GapFiller)
     lowpass: LowPass = field(default_factory=LowPass)
@@ -642,6 +704,9 @@ def clean(track: PoseTrack, config=None) -> CleanTrack:
     else:
         relabelled = False
 
+    # the swinging foot drawn onto the stance foot: remove it there (gap-filled below)
+    collapsed = cfg.collapse.repair(pts, vis, leg_img, fs)
+
     # outliers and low visibility
     n_out = 0
     for name in pts:
@@ -682,6 +747,7 @@ def clean(track: PoseTrack, config=None) -> CleanTrack:
     quality = {
         "detected_fraction": float(det.mean()),
         "swapped_fraction": float(swapped.mean()),
+        "foot_collapse_frames": int(collapsed.sum()),
         "outlier_fraction": n_out / max(1, n * len(pts)),
         "missing_after_fill": missing,
         "leg_visibility": leg_vis,

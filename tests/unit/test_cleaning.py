@@ -157,3 +157,50 @@ def test_front_view_and_no_runner():
                        visibility=np.zeros_like(track.visibility))  # fmt: skip
     with pytest.raises(NoRunnerDetectedError):
         cleaning.clean(empty)
+
+
+def _collapse(track, truth, side="left", frames=(1, 2, 3)):
+    """The swinging foot drawn onto the other (stance) foot just after each toe-off."""
+    xy = track.xy_px.copy()
+    other = "right" if side == "left" else "left"
+    hit = []
+    for to in truth["to_s"][side]:
+        i0 = int(np.searchsorted(track.time_s, to))
+        for k in frames:
+            i = i0 + k
+            if 2 < i < track.n_frames - 2:
+                hit.append(i)
+                for p in ("ankle", "heel", "foot_index"):
+                    xy[i, INDEX[f"{side}_{p}"]] = xy[i, INDEX[f"{other}_{p}"]] + 2.0
+    return track.copy(xy_px=xy), np.array(hit)
+
+
+def test_swing_foot_collapse_is_removed_and_filled():
+    from gaitlens import events, strides
+
+    track, truth = stick_track(fps=30, duration_s=8)
+    bad, hit = _collapse(track, truth)
+    ref = cleaning.clean(track)
+    c = cleaning.clean(bad)
+    assert c.quality["foot_collapse_frames"] >= 0.8 * len(hit)
+    assert c.interpolated["left_heel"][hit].mean() >= 0.8
+    err = np.linalg.norm(c.points["left_heel"][hit] - ref.points["left_heel"][hit], axis=1)
+    assert np.median(err) / c.leg_length_px < 0.05  # collapsed: about 0.5 legs off
+    n_ref = strides.summarize(strides.segment(events.detect(ref), ref))["n_strides"]
+    n_fix = strides.summarize(strides.segment(events.detect(c), c))["n_strides"]
+    assert n_fix >= n_ref - 1
+    off = cleaning.CleaningConfig()
+    off.collapse.enabled = False
+    c_off = cleaning.clean(bad, off)
+    err_off = np.linalg.norm(c_off.points["left_heel"][hit] - ref.points["left_heel"][hit], axis=1)
+    assert np.median(err_off) > 3 * np.median(err)
+
+
+@pytest.mark.parametrize("speed,clearance", [(2.5, 0.05), (3.0, 0.12), (4.5, 0.08)])
+def test_no_collapse_found_on_clean_tracks(speed, clearance):
+    track, _ = stick_track(fps=60, duration_s=5, speed_m_s=speed, clearance_m=clearance)
+    xy, vis, _ = PoseNoise(swap_rate_per_s=0).apply(
+        track.xy_px, track.visibility, track.time_s, "right", 400.0, np.random.default_rng(0)
+    )
+    for tr in (track, track.copy(xy_px=xy, visibility=vis)):
+        assert cleaning.clean(tr).quality["foot_collapse_frames"] == 0
