@@ -9,7 +9,11 @@ silhouette regression stored in gaitlens/pelvis.py) and ``test`` (held out: othe
 heights, proportions, the graded ``pelvic_tilt_suppressed`` knob at both facings, the
 other fault knobs, and Fukuchi-driven trials). Pose tracks are cached under ``--cache``.
 
-Usage: ``.venv/bin/python bench/validate_pelvis.py [--fit] [--only test|fit]``
+``--in-stride`` measures the within-stride tilt range instead (docs/pelvis.md): 60 fps,
+6 s renders (more steps per clip), the per-frame silhouette estimate ensemble-averaged over
+the step cycle (detected initial contacts), against the renderer's ASIS/PSIS tilt.
+
+Usage: ``.venv/bin/python bench/validate_pelvis.py [--fit] [--in-stride]``
 """
 
 from __future__ import annotations
@@ -85,12 +89,15 @@ def sample_specs() -> list:
             if (ROOT / "sample_videos" / f"{n}.mp4").is_file()]  # fmt: skip
 
 
-def ensure(spec: dict, cache: Path = CACHE, duration_s: float = 4.0):
+def ensure(spec: dict, cache: Path = CACHE, duration_s: float = 4.0, fps: float = 30.0):
     """Render + MediaPipe one clip (cached): returns (PoseTrack, truth tilt per frame)."""
     from gaitlens.track import PoseTrack
 
     cache.mkdir(parents=True, exist_ok=True)
     npz, sig = cache / f"{spec['name']}.npz", cache / f"{spec['name']}.tilt.csv"
+    if npz.is_file() and not sig.is_file() and (cache / f"{spec['name']}.truth.csv.gz").is_file():
+        tilt = pd.read_csv(cache / f"{spec['name']}.truth.csv.gz")["pelvic_tilt_deg"]
+        pd.DataFrame({"pelvic_tilt_deg": tilt}).to_csv(sig, index=False)
     if not npz.is_file():
         from gaitlens import synthetic
         from gaitlens.config import AnalysisConfig
@@ -107,14 +114,15 @@ def ensure(spec: dict, cache: Path = CACHE, duration_s: float = 4.0):
         if spec["kind"] == "fukuchi":
             from gaitlens.synthetic.mocap_driven import mocap_run
 
-            run = mocap_run(spec["path"], start_s=8.0, duration_s=duration_s, fps=30.0,
+            run = mocap_run(spec["path"], start_s=spec.get("start_s", 8.0),
+                            duration_s=duration_s, fps=fps,
                             facing=spec["facing"], sensor_noise_std=1.5)  # fmt: skip
         else:
             from gaitlens.synthetic.model import WINTER, RunnerParams
 
             prop = dict(WINTER)
             prop.update(spec["prop"] or {})
-            p = RunnerParams(fps=30.0, duration_s=duration_s, image_size_px=(480, 640),
+            p = RunnerParams(fps=fps, duration_s=duration_s, image_size_px=(480, 640),
                              seed=spec["seed"], facing=spec["facing"], height_m=spec["height"],
                              proportions=prop, sensor_noise_std=1.5, **spec["kw"])  # fmt: skip
             run = synthetic.simulate(p)
@@ -201,6 +209,459 @@ def fit(df: pd.DataFrame) -> dict:
             "free_lean_gain": float(free[2])}  # fmt: skip
 
 
+# --------------------------------------------------------------------------- in-stride
+#: in-stride study (``--in-stride``): 60 fps, 6 s clips, cached apart from the clip-level set
+INSTRIDE_CACHE = Path("/tmp/gl_pelvis_v3/clips")
+INSTRIDE_FPS, INSTRIDE_DURATION_S = 60.0, 6.0
+#: fit set of the in-stride gain (parametric runners, in-stride range 2.4-10 deg)
+INSTRIDE_FIT = [
+    _p("F1_r", "right", 201, 1.75, pelvic_tilt_mean_deg=10.0),
+    _p("F2_l", "left", 202, 1.70, _PROP_TRUNK, pelvic_tilt_mean_deg=14.0,
+       pelvic_tilt_range_deg=9.0),
+    _p("F3_r", "right", 203, 1.82, _PROP_LEGS, pelvic_tilt_suppressed=1.0),
+    _p("F4_l", "left", 204, 1.66, pelvic_tilt_mean_deg=6.0, pelvic_tilt_range_deg=4.0),
+    _p("F5_r", "right", 205, 1.78, _PROP_TRUNK, pelvic_tilt_mean_deg=16.0,
+       pelvic_tilt_range_deg=10.0, pelvis_lag=0.5),
+    _p("F6_l", "left", 206, 1.74, _PROP_LEGS, pelvic_tilt_suppressed=0.5),
+]  # fmt: skip
+#: held out: other parametric runners + Fukuchi-driven runs (real ASIS/PSIS tilt)
+INSTRIDE_TEST = [
+    _p("T1_l", "left", 301, 1.64, _PROP_LEGS, pelvic_tilt_mean_deg=11.0),
+    _p("T2_r", "right", 302, 1.86, _PROP_TRUNK, pelvic_tilt_mean_deg=8.0,
+       pelvic_tilt_range_deg=5.0),
+    _p("T3_l", "left", 303, 1.72, pelvic_tilt_suppressed=0.75),
+    _p("T4_r", "right", 304, 1.69, _PROP_LEGS, pelvic_tilt_mean_deg=13.0,
+       pelvic_tilt_range_deg=8.5, pelvis_back_hips_flexed=0.6),
+    _p("T5_l", "left", 305, 1.80, _PROP_TRUNK, pelvic_tilt_mean_deg=18.0,
+       pelvic_tilt_range_deg=6.0),
+    _p("T6_r", "right", 306, 1.76, pelvic_tilt_suppressed=1.0, pelvis_lag=0.6),
+]  # fmt: skip
+#: front-edge levels tried as the per-frame cue (trunk lengths above the hips)
+INSTRIDE_LEVELS = (0.10, 0.15, 0.20)
+N_PHASE_BINS = 20
+#: harmonics of the step cycle kept in the smoothed ensemble curve (chosen a priori: the
+#: in-stride tilt is biphasic, about one cycle per step, Fukuchi ASIS/PSIS)
+N_HARMONICS = 3
+
+
+def instride_fukuchi_specs() -> list:
+    """Each Fukuchi trial twice: facing right from 6 s, facing left from 14 s."""
+    if not FUKUCHI.is_dir():
+        return []
+    from gaitlens.mocap import fukuchi
+
+    return [{"name": f"K_{p.name[:13]}_{f[0]}{int(st)}", "kind": "fukuchi", "path": p,
+             "facing": f, "start_s": st}
+            for p in sorted(fukuchi.list_trials(FUKUCHI))
+            for f, st in (("right", 6.0), ("left", 14.0))]  # fmt: skip
+
+
+def step_phase(t: np.ndarray, ic_s: np.ndarray) -> np.ndarray:
+    """Phase 0..1 of each sample in its step (initial contact of either foot to the next);
+    NaN outside the first/last contact. Vectorised (searchsorted)."""
+    ic = np.sort(np.asarray(ic_s, float))
+    ph = np.full(len(t), np.nan)
+    if len(ic) < 2:
+        return ph
+    k = np.searchsorted(ic, t, side="right") - 1
+    ok = (k >= 0) & (k < len(ic) - 1)
+    ph[ok] = (t[ok] - ic[k[ok]]) / (ic[k[ok] + 1] - ic[k[ok]])
+    return ph
+
+
+def ensemble_curve(phase: np.ndarray, x: np.ndarray, n_bins: int = N_PHASE_BINS) -> np.ndarray:
+    """Median of ``x`` in each of ``n_bins`` phase bins (the ensemble-average curve)."""
+    ok = np.isfinite(phase) & np.isfinite(x)
+    b = np.minimum((phase[ok] * n_bins).astype(int), n_bins - 1)
+    xs = x[ok]
+    return np.array(
+        [np.median(xs[b == k]) if np.any(b == k) else np.nan for k in range(n_bins)]
+    )  # fmt: skip  (bins, not frames)
+
+
+def smooth_curve(curve: np.ndarray, harmonics: int = N_HARMONICS) -> np.ndarray:
+    """Least-squares Fourier series (``harmonics`` harmonics of the step cycle) through the
+    finite bins of an ensemble curve, evaluated at the bin centres: the range of raw bin
+    medians is biased up by noise and broken by a single bad bin."""
+    c = np.asarray(curve, float)
+    ph = (np.arange(len(c)) + 0.5) / len(c)
+    cols = [np.ones_like(ph)]
+    for k in range(1, harmonics + 1):
+        cols += [np.cos(2 * np.pi * k * ph), np.sin(2 * np.pi * k * ph)]
+    X = np.stack(cols, axis=1)
+    ok = np.isfinite(c)
+    if ok.sum() < X.shape[1]:
+        return np.full_like(c, np.nan)
+    return X @ np.linalg.lstsq(X[ok], c[ok], rcond=None)[0]
+
+
+def _stride_ranges(t, x, events) -> np.ndarray:
+    """5-95 % range of ``x`` within each stride [IC, next IC of the same foot), as
+    gaitlens.stride_metrics computes ``pelvic_tilt_rom_deg``."""
+    out = []
+    for side in ("left", "right"):
+        ic = np.sort(np.asarray(events.ic_s.get(side, []), float))
+        for a, b in zip(ic[:-1], ic[1:]):
+            w = x[(t >= a) & (t < b)]
+            w = w[np.isfinite(w)]
+            if len(w) >= 3:
+                out.append(np.percentile(w, 95) - np.percentile(w, 5))
+    return np.asarray(out)
+
+
+#: Delay of MediaPipe's hip landmarks behind the true hip (s): One Euro smoothing of the
+#: landmarks; 38 ms measured by the kinematics helper on other renders
+#: (bench/validate_kinematics.py hip-delay). Used here only as a diagnostic correction.
+HIP_DELAY_S = 0.038
+_HIPS_SHOULDERS = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
+
+
+def _dump_masks(spec: dict, cache: Path) -> None:
+    """Re-run MediaPipe on a cached in-stride clip and keep its segmentation masks (uint8)
+    for the true-keypoint diagnostic (about 4 MB per 6 s clip)."""
+    from gaitlens.config import AnalysisConfig
+    from gaitlens.pipeline import run_pose
+    from gaitlens.pose import silhouette
+
+    masks, xys, scales = [], [], []
+    orig = silhouette.extract
+
+    def hook(mask, xy, scale=1.0):
+        masks.append(None if mask is None else np.round(np.asarray(mask) * 255).astype(np.uint8))
+        xys.append(np.array(xy))
+        scales.append(scale)
+        return orig(mask, xy, scale)
+
+    silhouette.extract = hook
+    try:
+        run_pose(cache / f"{spec['name']}.mp4", AnalysisConfig(), progress=False)
+    finally:
+        silhouette.extract = orig
+    shape = next(m.shape for m in masks if m is not None)
+    stack = np.stack([m if m is not None else np.zeros(shape, np.uint8) for m in masks])
+    np.savez_compressed(cache / f"{spec['name']}.masks.npz", mask=stack, xy=np.array(xys),
+                        scale=np.array(scales))  # fmt: skip
+
+
+def _unsmoothed_pose(spec: dict, cache: Path) -> dict:
+    """Diagnostic pose pass with MediaPipe's landmark smoothing OFF (``smooth_landmarks``
+    False: no One Euro lag, more jitter; the pipeline keeps it on): landmarks (px) and
+    silhouette features of the production extractor, cached as ``<clip>.ns.npz``."""
+    from gaitlens import video
+    from gaitlens.pose import silhouette
+    from gaitlens.pose.mediapipe import quiet_native_stderr
+
+    f = cache / f"{spec['name']}.ns.npz"
+    if not f.is_file():
+        import mediapipe as mp
+
+        xys, feats = [], []
+        with quiet_native_stderr():
+            pose = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1,
+                                          smooth_landmarks=False, enable_segmentation=True,
+                                          smooth_segmentation=True)  # fmt: skip
+            try:
+                for fr in video.read_frames(cache / f"{spec['name']}.mp4"):  # frames
+                    h, w = fr.image.shape[:2]
+                    res = pose.process(fr.image)
+                    xy = np.full((33, 2), np.nan)
+                    mask = None
+                    if res.pose_landmarks:
+                        xy[:] = [(lm.x * w, lm.y * h) for lm in res.pose_landmarks.landmark]
+                        mask = res.segmentation_mask
+                    xys.append(xy)
+                    feats.append(silhouette.extract(mask, xy, 1.0))
+            finally:
+                pose.close()
+        np.savez_compressed(f, xy=np.array(xys), silhouette=np.array(feats))
+    z = np.load(f)
+    if "silhouette" not in z.files:  # masks-only dump of an earlier run
+        feats = [silhouette.extract(m.astype(np.float32) / 255.0, p, 1.0)
+                 for m, p in zip(z["mask"], z["xy"])]  # fmt: skip
+        return {"xy": z["xy"], "silhouette": np.array(feats)}
+    return {"xy": z["xy"], "silhouette": z["silhouette"]}
+
+
+def _mask_edges(spec: dict, cache: Path, truth_df: pd.DataFrame) -> dict:
+    """Silhouette features recomputed from the clip's MediaPipe masks: ``subpx`` (sub-pixel
+    edges, MediaPipe landmarks), ``truekp`` (the production extractor from the renderer's
+    TRUE hip and shoulder points: the cue without keypoint error) and ``truekp_subpx``."""
+    from gaitlens.pose import silhouette
+    from gaitlens.pose.skeleton import INDEX
+
+    f = cache / f"{spec['name']}.masks.npz"
+    if not f.is_file():
+        _dump_masks(spec, cache)
+    z = np.load(f)
+    xy = z["xy"].copy()
+    n = min(len(xy), len(truth_df))
+    for nm in _HIPS_SHOULDERS:
+        xy[:n, INDEX[nm]] = truth_df[[f"{nm}_x_px", f"{nm}_y_px"]].to_numpy()[:n]
+    out = {"subpx": [], "truekp": [], "truekp_subpx": []}
+    for m, p_mp, p_true, s in zip(z["mask"], z["xy"], xy, z["scale"]):  # frames (diagnostic)
+        m = m.astype(np.float32) / 255.0
+        out["subpx"].append(subpixel_extract(m, p_mp, s))
+        out["truekp"].append(silhouette.extract(m, p_true, s))
+        out["truekp_subpx"].append(subpixel_extract(m, p_true, s))
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def subpixel_extract(mask: np.ndarray, xy_px: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """``gaitlens.pose.silhouette.extract`` with sub-pixel edges: the mask is sampled
+    bilinearly along each ray and the edge is the linear interpolation of the 0.5 crossing
+    between the last inside and the first outside step (instead of the first outside step,
+    which quantises the edge to 1/120 trunk length). Same features and NaN rules."""
+    from gaitlens.pose import silhouette as S
+
+    out = np.full(len(S.FEATURE_NAMES), np.nan)
+    if mask is None or not np.isfinite(xy_px[[S._L_SH, S._R_SH, S._L_HIP, S._R_HIP]]).all():
+        return out
+    hip = 0.5 * (xy_px[S._L_HIP] + xy_px[S._R_HIP]) * scale
+    sho = 0.5 * (xy_px[S._L_SH] + xy_px[S._R_SH]) * scale
+    axis = sho - hip
+    length = float(np.hypot(*axis))
+    if length < 4:
+        return out
+    u = axis / length
+    n = np.array([-u[1], u[0]])
+    n = -n if n[0] < 0 else n
+    h, w = mask.shape[:2]
+    hy, hx = np.clip(int(round(hip[1])), 0, h - 1), np.clip(int(round(hip[0])), 0, w - 1)
+    if not mask[hy, hx] > 0.5:
+        return out
+    steps = np.arange(0, 0.6 * length, max(length / 120.0, 0.5))
+    centres = hip[None, :] + S.LEVELS_TRUNK[:, None] * axis[None, :]
+    rows = np.arange(len(S.LEVELS_TRUNK))
+    for j, sign in enumerate((1.0, -1.0)):
+        pts = centres[:, None, :] + sign * steps[None, :, None] * n[None, None, :]
+        x = np.clip(pts[..., 0], 0, w - 1.001)
+        y = np.clip(pts[..., 1], 0, h - 1.001)
+        x0, y0 = x.astype(int), y.astype(int)
+        fx, fy = x - x0, y - y0
+        v = (mask[y0, x0] * (1 - fx) * (1 - fy) + mask[y0, x0 + 1] * fx * (1 - fy)
+             + mask[y0 + 1, x0] * (1 - fx) * fy + mask[y0 + 1, x0 + 1] * fx * fy)  # fmt: skip
+        inside = v > 0.5
+        inside[:, 0] = True
+        first_out = np.where((~inside).any(axis=1), (~inside).argmax(axis=1), -1)
+        k = np.maximum(first_out, 1)
+        v0, v1 = v[rows, k - 1], v[rows, k]
+        frac = np.clip((v0 - 0.5) / np.maximum(v0 - v1, 1e-6), 0.0, 1.0)
+        d = np.where(first_out > 0, steps[k - 1] + frac * (steps[k] - steps[k - 1]), np.nan)
+        out[j * len(rows) : (j + 1) * len(rows)] = d / scale
+    return out
+
+
+def _image_lean_deg(hip: np.ndarray, sho: np.ndarray, fwd: float) -> np.ndarray:
+    """Trunk lean (deg from vertical-up, + forward) from image-pixel points (y down);
+    ``fwd`` +1 for a runner facing image-right, -1 facing left."""
+    d = np.asarray(sho, float) - np.asarray(hip, float)
+    return np.degrees(np.arctan2(fwd * d[:, 0], -d[:, 1]))
+
+
+def _front_col(names: tuple, facing: str, level: float) -> int:
+    front = "pos" if facing == "right" else "neg"
+    return list(names).index(f"edge_{front}_{level:+.2f}")
+
+
+def instride_one(spec: dict, diagnose: bool = True) -> dict:
+    """Per-clip in-stride quantities: truth and estimated curves and ranges."""
+    from gaitlens import cleaning, events, pelvis
+    from gaitlens.config import AnalysisConfig
+    from gaitlens.pose.skeleton import INDEX
+
+    track, truth = ensure(spec, INSTRIDE_CACHE, INSTRIDE_DURATION_S, INSTRIDE_FPS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        cfg = AnalysisConfig()
+        c = cleaning.clean(track, cfg)
+        ev = events.detect(c, cfg)
+        est = pelvis.estimate_tilt(c, cfg)
+        lean, trunk_len = pelvis._trunk(c)
+    t = np.asarray(c.time_s, float)
+    n = len(t)
+    truth = np.asarray(truth, float)[:n]
+    ic = np.r_[ev.ic_s.get("left", []), ev.ic_s.get("right", [])]
+    ph = step_phase(t, ic)
+    ct = ensemble_curve(ph, truth)
+    out = {"clip": spec["name"], "facing": c.facing, "steps": max(len(ic) - 1, 0),
+           "conf_mean": float(np.mean(est.confidence)), "truth_curve": ct - np.nanmean(ct),
+           "level_truth_deg": float(np.mean(truth)), "level_est_deg": float(np.mean(est.tilt_deg)),
+           "truth_rom_deg": float(np.nanmedian(_stride_ranges(t, truth, ev)))}  # fmt: skip
+    # raw image geometry of the extraction (silhouette features are measured from the raw
+    # per-frame hip midpoint along the normal of the raw trunk axis)
+    xy = np.asarray(track.xy_px, float)[:n]
+    hip = 0.5 * (xy[:, INDEX["left_hip"]] + xy[:, INDEX["right_hip"]])
+    sho = 0.5 * (xy[:, INDEX["left_shoulder"]] + xy[:, INDEX["right_shoulder"]])
+    u = (sho - hip) / np.linalg.norm(sho - hip, axis=1)[:, None]
+    nrm = np.c_[-u[:, 1], u[:, 0]]
+    nrm = np.where(nrm[:, :1] < 0, -nrm, nrm)  # image-right, as gaitlens.pose.silhouette
+    fwd = 1.0 if c.facing == "right" else -1.0
+    ok = np.isfinite(hip).all(axis=1)
+    adv = np.c_[np.interp(t + HIP_DELAY_S, t[ok], hip[ok, 0]),
+                np.interp(t + HIP_DELAY_S, t[ok], hip[ok, 1])]  # fmt: skip
+    hip_shift_px = fwd * ((adv - hip) * nrm).sum(axis=1)  # true hip ahead of the landmark
+    f = pelvis.ABDOMEN_FIT
+    sil = np.asarray(track.silhouette, float)[:n]
+    truth_df = None
+    tf = INSTRIDE_CACHE / f"{spec['name']}.truth.csv.gz"
+    if diagnose and tf.is_file():
+        truth_df = pd.read_csv(tf)
+        sil_masks = {k: v[:n] for k, v in _mask_edges(spec, INSTRIDE_CACHE, truth_df).items()}
+        th = (
+            0.5
+            * (
+                truth_df[["left_hip_x_px", "left_hip_y_px"]].to_numpy()
+                + truth_df[["right_hip_x_px", "right_hip_y_px"]].to_numpy()
+            )[:n]
+        )
+        ts = (
+            0.5
+            * (
+                truth_df[["left_shoulder_x_px", "left_shoulder_y_px"]].to_numpy()
+                + truth_df[["right_shoulder_x_px", "right_shoulder_y_px"]].to_numpy()
+            )[:n]
+        )
+        len_true = np.linalg.norm(ts - th, axis=1)
+        lean_true_axis = _image_lean_deg(th, ts, fwd)
+        err = fwd * ((hip - th) * nrm).sum(axis=1) / len_true  # landmark ahead of true hip
+        out["hip_error_curve_rom_deg"] = float(np.ptp(ensemble_curve(ph, f["gain_deg"] * err)))
+        ns = _unsmoothed_pose(spec, INSTRIDE_CACHE)
+        xy_ns = ns["xy"][:n]
+        hip_ns = 0.5 * (xy_ns[:, INDEX["left_hip"]] + xy_ns[:, INDEX["right_hip"]])
+        sho_ns = 0.5 * (xy_ns[:, INDEX["left_shoulder"]] + xy_ns[:, INDEX["right_shoulder"]])
+        len_ns = np.linalg.norm(sho_ns - hip_ns, axis=1)
+        lean_ns = _image_lean_deg(hip_ns, sho_ns, fwd)
+        err_ns = fwd * ((hip_ns - th) * nrm).sum(axis=1) / len_ns
+        out["hip_error_ns_curve_rom_deg"] = float(
+            np.ptp(ensemble_curve(ph, f["gain_deg"] * err_ns))
+        )
+    for level in INSTRIDE_LEVELS:
+        j = _front_col(track.silhouette_names, c.facing, level)
+        edge = sil[:, j]
+        variants = {
+            "": edge / trunk_len,
+            "_delay": (edge - hip_shift_px) / trunk_len,
+        }
+        for tag, e in variants.items():
+            per_frame = lean + f["intercept_deg"] + f["gain_deg"] * e
+            ce = ensemble_curve(ph, per_frame)
+            out[f"curve{tag}_{level:.2f}"] = ce - np.nanmean(ce)
+            rom = _stride_ranges(t, per_frame, ev)
+            out[f"frame_rom{tag}_{level:.2f}"] = float(np.nanmedian(rom))
+        if truth_df is not None:
+            e = ns["silhouette"][:n, j] / len_ns
+            ce = ensemble_curve(ph, lean_ns + f["gain_deg"] * e)
+            out[f"curve_ns_{level:.2f}"] = ce - np.nanmean(ce)
+            for tag, sm in sil_masks.items():
+                true_kp = tag.startswith("truekp")
+                e = sm[:, j] / (len_true if true_kp else trunk_len)
+                per_frame = (lean_true_axis if true_kp else lean) + f["gain_deg"] * e
+                ce = ensemble_curve(ph, per_frame)
+                out[f"curve_{tag}_{level:.2f}"] = ce - np.nanmean(ce)
+    return out
+
+
+def _curve_stats(ce: np.ndarray, ct: np.ndarray, gain: float) -> tuple:
+    """Correlation and RMSE (deg) of the gain-scaled, smoothed (``smooth_curve``)
+    estimated curve against the truth curve (bin medians), and the estimated range (deg,
+    max - min of the smoothed curve)."""
+    ce = smooth_curve(ce)
+    ok = np.isfinite(ce) & np.isfinite(ct)
+    if ok.sum() < 3:
+        return float("nan"), float("nan"), float("nan")
+    r = float(np.corrcoef(ce[ok], ct[ok])[0, 1])
+    rmse = float(np.sqrt(np.mean((gain * ce[ok] - ct[ok]) ** 2)))
+    rom = float(gain * (np.nanmax(ce) - np.nanmin(ce)))
+    return r, rmse, rom
+
+
+#: cue variants of the summary: key prefix -> description
+_VARIANTS = {
+    "curve": "MediaPipe landmarks (what the tool has)",
+    "curve_delay": "hip landmark advanced 38 ms",
+    "curve_subpx": "MediaPipe landmarks, sub-pixel edges",
+    "curve_ns": "MediaPipe landmarks without smoothing (diagnostic pass)",
+    "curve_truekp": "renderer's TRUE hip/shoulder points (diagnostic)",
+    "curve_truekp_subpx": "TRUE hip/shoulder points, sub-pixel edges (diagnostic)",
+}
+
+
+def in_stride() -> None:
+    """Within-stride tilt range: fit the ensemble gain on INSTRIDE_FIT, report held out."""
+    fit_rows = [instride_one(s) for s in INSTRIDE_FIT]
+    test_rows = [instride_one(s) for s in INSTRIDE_TEST + instride_fukuchi_specs()]
+    groups = (("fit", fit_rows),
+              ("held-out parametric", [r for r in test_rows if not r["clip"].startswith("K_")]),
+              ("held-out Fukuchi-driven", [r for r in test_rows if r["clip"].startswith("K_")]),
+              ("all held-out", test_rows))  # fmt: skip
+    rom_const = float(np.mean([r["truth_rom_deg"] for r in fit_rows]))
+    summary = []
+    for level in INSTRIDE_LEVELS:
+        for var, desc in _VARIANTS.items():
+            key = f"{var}_{level:.2f}"
+            if key not in fit_rows[0]:
+                continue
+            ce = np.concatenate([r[key] for r in fit_rows])
+            ct = np.concatenate([r["truth_curve"] for r in fit_rows])
+            ok = np.isfinite(ce) & np.isfinite(ct)
+            gain = float(np.sum(ce[ok] * ct[ok]) / np.sum(ce[ok] ** 2))
+            for r in fit_rows + test_rows:
+                r[f"gain_{key}"] = gain
+            for group, rows in groups:
+                for g_name, g in (("1 (geometric)", 1.0), (f"{gain:.2f} (fit set)", gain)):
+                    st = [_curve_stats(r[key], r["truth_curve"], g) for r in rows]
+                    tr = np.array([r["truth_rom_deg"] for r in rows])
+                    est = np.array([s[2] for s in st])
+                    summary.append({
+                        "front edge": f"{level:.2f}", "keypoints": desc, "set": group,
+                        "n": len(rows), "gain": g_name,
+                        "ROM MAE deg": float(np.mean(np.abs(est - tr))),
+                        "r(ROM est, truth)": float(np.corrcoef(est, tr)[0, 1]),
+                        "curve r median": float(np.median([s[0] for s in st])),
+                        "curve RMSE deg": float(np.mean([s[1] for s in st])),
+                    })  # fmt: skip
+    lv = f"{pelvis_level():.2f}"
+    rows = []
+    for grp, rr in (("fit", fit_rows), ("held-out", test_rows)):
+        for r in rr:
+            r_, rmse, rom = _curve_stats(r["curve_" + lv], r["truth_curve"], 1.0)
+            rd_, rmsed, romd = _curve_stats(r["curve_delay_" + lv], r["truth_curve"], 1.0)
+            row = {"clip": r["clip"], "set": grp, "steps": r["steps"],
+                   "level truth": r["level_truth_deg"], "level est.": r["level_est_deg"],
+                   "truth ROM": r["truth_rom_deg"],
+                   "per-frame ROM": r["frame_rom_" + lv], "ensemble ROM": rom,
+                   "curve r": r_, "curve RMSE": rmse, "delay-corr. ROM": romd,
+                   "delay-corr. curve r": rd_,
+                   "flat-curve RMSE": float(np.sqrt(np.mean(r["truth_curve"] ** 2)))}  # fmt: skip
+            if "curve_truekp_" + lv in r:
+                rt_, _, romt = _curve_stats(r["curve_truekp_" + lv], r["truth_curve"], 1.0)
+                rn_, _, romn = _curve_stats(r["curve_ns_" + lv], r["truth_curve"], 1.0)
+                row.update({"true-kp ROM": romt, "true-kp curve r": rt_,
+                            "unsmoothed ROM": romn, "unsmoothed curve r": rn_,
+                            "hip-error curve range": r["hip_error_curve_rom_deg"],
+                            "unsmoothed hip-error range":
+                                r["hip_error_ns_curve_rom_deg"]})  # fmt: skip
+            rows.append(row)
+    per_clip = pd.DataFrame(rows)
+    print(f"\nIN-STRIDE pelvic tilt range per clip (deg), front edge {lv}, gain 1:")
+    print(markdown(per_clip))
+    print("\nsummary (ROM: median per-stride 5-95 % range; curve: step-cycle ensemble):")
+    print(markdown(pd.DataFrame(summary)))
+    for grp, rr in groups:
+        lev = np.array([r["level_est_deg"] - r["level_truth_deg"] for r in rr])
+        print(f"{grp}: clip-level tilt (pelvis.estimate_tilt) MAE {np.mean(np.abs(lev)):.2f} deg "
+              f"(max {np.max(np.abs(lev)):.2f}), n={len(rr)}")  # fmt: skip
+        tr = np.array([r["truth_rom_deg"] for r in rr])
+        print(f"{grp}: constant ROM {rom_const:.2f} deg (fit-set mean truth) MAE "
+              f"{np.mean(np.abs(tr - rom_const)):.2f} deg; truth ROM {tr.min():.1f}-"
+              f"{tr.max():.1f} deg")  # fmt: skip
+
+
+def pelvis_level() -> float:
+    """The front-edge level reported per clip (the best held-out cue, see docs/pelvis.md)."""
+    return INSTRIDE_LEVELS[1]
+
+
 def real_clip() -> None:
     npz = CACHE / "real_treadmill.npz"
     if not npz.is_file():
@@ -225,7 +686,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--render-only", nargs="*", default=None)
     ap.add_argument("--fit", action="store_true", help="refit the line on the fit set")
+    ap.add_argument("--in-stride", action="store_true", help="within-stride range study")
     args = ap.parse_args(argv)
+    if args.in_stride:
+        pd.set_option("display.width", 200)
+        in_stride()
+        return 0
     if args.render_only is not None:
         render_all(args.render_only or ("fit", "test"))
         return 0

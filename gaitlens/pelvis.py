@@ -19,12 +19,18 @@ read from hip keypoints. This module never uses the hip-to-hip line. It uses:
    runner who holds the pelvis back *and* the trunk upright (the ``pelvic_tilt_suppressed``
    pattern) at about the healthy level: 9.4 deg for a 3.2 deg truth. The line is fitted
    by ``bench/validate_pelvis.py --fit`` on a render set disjoint from the held-out set
-   (coefficients and errors in ``ABDOMEN_FIT``, docs/kinematics.md). The back edge gives
+   (coefficients and errors in ``ABDOMEN_FIT``, docs/pelvis.md). The back edge gives
    the clothing and noise checks (lumbar concavity, residual of a line fitted over the
-   buttocks, ``CONTOUR_LEVELS``). The frame-to-frame motion of these edges did not follow
-   the true within-stride tilt on Fukuchi-driven renders (arms and thighs cross the
-   edges, and the ray sampling of the mask is 1/120 trunk length, about 3 deg of tilt),
-   so the estimate is one value per clip and the within-stride range is not measured.
+   buttocks, ``CONTOUR_LEVELS``). The estimate is one value per clip: the within-stride
+   range is NOT measured (``dynamic`` False, ``pelvic_tilt_rom_deg`` NaN). Measured on
+   60 fps renders with ASIS/PSIS truth (docs/pelvis.md, ``bench/validate_pelvis.py
+   --in-stride``): even averaged over the step cycle, the edge's motion is dominated by
+   the error of MediaPipe's hip landmark, which repeats with every step (3-16 deg of
+   tilt equivalent), so averaging over strides does not remove it; the estimated
+   in-stride ranges do not follow the true ones (held-out r 0.12, mean error 4.6 deg; a
+   constant 6 deg does better, 1.5 deg). With the renderer's true hip and shoulder points
+   the same masks give the range within 2.2 deg (curve r 0.89), so the mask and its
+   1/120-trunk-length sampling are not the limit.
 2. **population prior**: the mean running tilt of healthy runners (Fukuchi et al. 2017
    ASIS/PSIS markers, see reference_bands.json) is the level when the silhouette cannot
    be trusted (loose clothing, noisy or missing edges); tilt differs by up to about
@@ -115,7 +121,7 @@ class PelvicTilt:
     clothing_factor: Optional[float] = None
     silhouette_level_deg: Optional[float] = None  # clip level from the silhouette alone
     silhouette_weight: Optional[float] = None  # its weight against the healthy level
-    dynamic: bool = False  # True if within-stride tilt motion is measured (not yet)
+    dynamic: bool = False  # True if within-stride tilt motion is measured (docs/pelvis.md)
 
 
 def _constants() -> dict:
@@ -364,7 +370,8 @@ def estimate_tilt(clean, config=None) -> PelvicTilt:
         f"(front edge {ABDOMEN_LEVEL:.2f} trunk lengths above the hips: {edge_clip:.3f} "
         f"trunk lengths, trunk lean {lean_clip:.1f} deg -> {level_sil:.1f} deg; weight "
         f"{w:.2f} vs the healthy-runner level {level:.1f} deg); within-stride tilt motion "
-        "is NOT measured"
+        "is NOT measured (the hip landmark's error within the stride is larger than the "
+        "tilt swing, docs/pelvis.md)"
     )
 
     # ---- frame factors: edges found in this frame, cue consistent with the clip level
