@@ -135,9 +135,10 @@ class SwapRepair:
         ("hip", "knee", "ankle", "heel", "foot_index"),
         ("ankle", "heel", "foot_index"),
     )
-    # tuned on Fukuchi tracks with injected swaps + the real clip (docs/events.md)
+    # tuned on Fukuchi tracks with injected swaps + the real clip; the prior raised from 0.9
+    # to 1.5 for a rendered left-facing clip (path bridged two swaps, docs/events.md)
     switch_cost_legs: float = 0.2
-    swap_prior_legs_per_s: float = 0.9
+    swap_prior_legs_per_s: float = 1.5
     position_weight: float = 0.0
     base_rate_hz: float = 30.0
     missing_leg_prior_legs: float = 0.0  # >0 holds labels where one leg is missing (worse)
