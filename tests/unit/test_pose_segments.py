@@ -66,16 +66,35 @@ def test_pose_workers_follow_request_cores_and_batch_cap(monkeypatch):
 
 
 class _Seg:
-    def __init__(self, times):
+    def __init__(self, times, offset_px=0.0, warmup_from=None):
         self.time_s = list(times)
+        self.xy_px = [np.full((33, 2), 100.0 + offset_px) for _ in self.time_s]
+        # frames before the cut that this (later) segment ran to warm up
+        self.warmup = {}
+        if warmup_from is not None:
+            for t in np.arange(warmup_from, self.time_s[0], 1 / 30):
+                self.warmup[round(float(t), 6)] = np.full((33, 2), 100.0 + offset_px)
 
 
 class _Meta:
     nominal_fps = 30.0
+    height_px = 480
+
+
+def _times(a, b):
+    return [round(float(t), 6) for t in np.arange(round(a * 30), round(b * 30)) / 30]
 
 
 def test_segments_join_detects_a_gap_but_accepts_a_file_that_ends_early():
-    a, b = _Seg(np.arange(0, 4, 1 / 30)), _Seg(np.arange(4, 8, 1 / 30))
+    a, b = _Seg(_times(0, 4)), _Seg(_times(4, 8))
     assert pipeline._segments_join([a, b], _Meta())
-    assert pipeline._segments_join([_Seg(np.arange(0, 2, 1 / 30)), _Seg([])], _Meta())
-    assert not pipeline._segments_join([a, _Seg(np.arange(4.5, 8, 1 / 30))], _Meta())
+    assert pipeline._segments_join([_Seg(_times(0, 2)), _Seg([])], _Meta())
+    assert not pipeline._segments_join([a, _Seg(_times(4.5, 8))], _Meta())
+
+
+def test_segments_join_checks_that_both_graphs_agree_on_the_overlap():
+    a = _Seg(_times(0, 4))
+    agree = _Seg(_times(4, 8), offset_px=0.5, warmup_from=3.5)  # 0.5 px: same person
+    jumped = _Seg(_times(4, 8), offset_px=40.0, warmup_from=3.5)  # another person/legs
+    assert pipeline._segments_join([a, agree], _Meta())
+    assert not pipeline._segments_join([a, jumped], _Meta())
