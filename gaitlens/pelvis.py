@@ -27,10 +27,10 @@ read from hip keypoints. This module never uses the hip-to-hip line. It uses:
    --in-stride``): even averaged over the step cycle, the edge's motion is dominated by
    the error of MediaPipe's hip landmark, which repeats with every step (3-16 deg of
    tilt equivalent), so averaging over strides does not remove it; the estimated
-   in-stride ranges do not follow the true ones (held-out r 0.12, mean error 4.6 deg; a
-   constant 6 deg does better, 1.5 deg). With the renderer's true hip and shoulder points
-   the same masks give the range within 2.2 deg (curve r 0.89), so the mask and its
-   1/120-trunk-length sampling are not the limit.
+   in-stride ranges do not follow the true ones (held-out r 0.1-0.2, mean error 4.6-5.1
+   deg over two runs; a constant 6 deg does better, 1.5 deg). With the renderer's true
+   hip and shoulder points the same masks give the range within about 2 deg (curve r
+   0.9), so the mask and its 1/120-trunk-length sampling are not the limit.
 2. **population prior**: the mean running tilt of healthy runners (Fukuchi et al. 2017
    ASIS/PSIS markers, see reference_bands.json) is the level when the silhouette cannot
    be trusted (loose clothing, noisy or missing edges); tilt differs by up to about
