@@ -378,8 +378,10 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
     check_detection(track)
     from . import cleaning, events, faults, kinematics, reference, stride_metrics, strides
     from .analysis import Analysis, measurement_quality
+    from .landmark_bias import apply as apply_landmark_delay
 
     clean = cleaning.clean(track, cfg)
+    apply_landmark_delay(clean, track)  # MediaPipe's hip-landmark delay -> pelvis timing
     gait_events = events.detect(clean, cfg)
     stride_table = strides.segment(gait_events, clean, cfg)
     frames = kinematics.compute(clean, gait_events, cfg)
