@@ -382,14 +382,13 @@ def stride_table(analysis) -> dict:
     cols = [c for c in TABLE_COLUMNS if c in st]
     flags = stride_flags(analysis)
     headers = [dict(name=TABLE_COLUMNS[c][0], unit=TABLE_COLUMNS[c][1]) for c in cols]
+    limits = {}  # one band lookup per column, not per cell
+    for c in cols:
+        band = _band_row(analysis, c)
+        limits[c] = (None, None) if band is None else (band.get("low"), band.get("high"))
     rows = []
     for i, r in st.reset_index(drop=True).iterrows():
-        cells = []
-        for c in cols:
-            band = _band_row(analysis, c)
-            lo = band.get("low") if band is not None else None
-            hi = band.get("high") if band is not None else None
-            cells.append(dict(text=label(c).fmt(r[c]), status=_status(r[c], lo, hi)))
+        cells = [dict(text=label(c).fmt(r[c]), status=_status(r[c], *limits[c])) for c in cols]
         fl = [FAULT_TITLE[f].split(" (")[0] for f in flags.columns if bool(flags.iloc[i][f])]
         q = str(r.get("quality", ""))
         rows.append(dict(side=r["side"], stride=int(r.get("stride", i)), cells=cells, flags=fl,

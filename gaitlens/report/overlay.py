@@ -564,11 +564,17 @@ def grab_frames(video_path, times_s, max_side_px: int = 960, frame_times_s=None)
 
 
 def _grab_seek(video_path, want, max_side_px, frame_times):
-    from ..video import _open, _rotation_of, _upright
+    """Seek once to before the earliest wanted time, decode forward and convert only
+    the track frames nearest to the wanted times (known in advance from
+    ``frame_times``), so no other frame is converted to an image."""
+    from ..video import _open, _rotation_of, _upright, frame_to_rgb
 
+    idx_wanted = [int(np.argmin(np.abs(frame_times - t))) for t in want]
+    targets = {round(float(frame_times[i]), 6): i for i in idx_wanted}
     container = _open(video_path)
     try:
         stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
         first = next(iter(container.decode(stream)))
         rot = _rotation_of(stream, first)
         t0 = float(first.pts * first.time_base)
@@ -579,30 +585,20 @@ def _grab_seek(video_path, want, max_side_px, frame_times):
             size = (int(round(w * k / 2) * 2), int(round(h * k / 2) * 2))
         target = t0 + max(float(np.nanmin(want)) - 0.5, 0.0)
         container.seek(int(target / stream.time_base), stream=stream, backward=True)
-        best = [None] * len(want)
-        best_d = np.full(len(want), np.inf)
-        last = float(np.nanmax(want))
+        images: dict = {}
+        last = max(targets)
         for frame in container.decode(stream):
             if frame.pts is None:
                 continue
             t = float(frame.pts * frame.time_base) - t0
-            idx = int(np.argmin(np.abs(frame_times - t)))
-            if abs(frame_times[idx] - t) > 1e-3:
-                continue  # not a frame of the track (should not happen)
-            d = np.abs(want - frame_times[idx])
-            better = np.flatnonzero(d < best_d)
-            if len(better):
-                if size is not None:
-                    img = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
-                else:
-                    img = frame.to_ndarray(format="rgb24")
-                img = _upright(img, rot)
-                for j in better:
-                    best[j] = (idx, float(frame_times[idx]), img)
-                best_d = np.minimum(best_d, d)
-            if t > last + 0.1:
+            j = int(np.clip(np.searchsorted(frame_times, t), 1, len(frame_times) - 1))
+            j = j - 1 if abs(frame_times[j - 1] - t) < abs(frame_times[j] - t) else j
+            key = round(float(frame_times[j]), 6)
+            if abs(frame_times[j] - t) <= 1e-3 and key in targets and j not in images:
+                images[j] = _upright(frame_to_rgb(frame, size), rot)
+            if t > last + 0.1 or len(images) == len(targets):
                 break
-        return best
+        return [(i, float(frame_times[i]), images[i]) if i in images else None for i in idx_wanted]
     finally:
         container.close()
 
