@@ -30,10 +30,12 @@ MAX_SIDE_PX = 960
 #: below this per-frame confidence the tilt estimate is mostly the population prior
 #: (gaitlens.pelvis), so the overlay says "not seen" instead of a number
 TILT_MIN_CONFIDENCE = 0.25
-#: x264 settings of the annotated video: "superfast" encodes about 2x faster than
-#: "veryfast" at a larger file (measured on the 720x1280 treadmill clip: 3.5 s vs 8 s
-#: for 360 frames, 4.3 vs 2.5 MB); crf 25 keeps the overlay text crisp.
-PRESET = "superfast"
+#: x264 settings of the annotated video: "ultrafast" (measured on the 12 s 720x1280
+#: treadmill clip, overlay drawn, long side 960 px: 2.1 s and 3.7 MB, against 3.0 s and
+#: 2.4 MB with "superfast" and 8 s / 2.5 MB with "veryfast"): the video pass runs
+#: beside the report and was the last step on short clips; crf 25 keeps the overlay
+#: text crisp (checked on frames of both).
+PRESET = "ultrafast"
 CRF = 25
 #: RGB colours (frames are RGB); matplotlib's tab10 blue/orange, as in the plots.
 SIDE_RGB = {"left": (31, 119, 180), "right": (255, 127, 14)}
