@@ -93,7 +93,14 @@ def _side_strides(events, side: str, lim: StrideLimits) -> pd.DataFrame:
     interp = np.asarray(events.ic_interpolated.get(side, np.zeros(len(ic), bool)), bool)
     order = np.argsort(np.asarray(events.ic_s.get(side, []), dtype=float))
     q_ic, interp = q_ic[order] if len(q_ic) == len(ic) else q_ic, interp[order]
-    quality = np.where(interp[:-1] | interp[1:], "interpolated", "ok")
+    quality = np.where(interp[:-1] | interp[1:], "interpolated", "ok").astype(object)
+    to_all = np.asarray(events.to_s.get(side, []), dtype=float)
+    imp = np.asarray(getattr(events, "to_imputed", {}).get(side, []), dtype=bool)
+    if len(imp) == len(to_all) and imp.any():
+        was_imputed = np.isin(to_j, to_all[imp])
+        quality = np.where(
+            was_imputed, np.where(quality == "ok", "to_imputed", quality + "+to_imputed"), quality
+        )
     df = pd.DataFrame({
         "side": side, "stride": np.arange(len(start)), "ic_s": start, "to_s": to_j,
         "next_ic_s": nxt, "stride_time_s": stride, "cadence_spm": 120.0 / stride,

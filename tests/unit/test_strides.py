@@ -83,3 +83,33 @@ def test_side_without_any_toe_off_or_other_side_does_not_crash():
     )
     df = st._side_strides(ev, "left", st.StrideLimits())
     assert len(df) == 3 and df["to_s"].isna().all()
+
+
+def test_contact_time_outlier_gets_an_imputed_flagged_toe_off():
+    from gaitlens.events import impute_contact_outliers
+
+    rng = np.random.default_rng(11)
+    ic = 0.1 + 0.7 * np.arange(12)
+    contact = 0.25 + rng.normal(0, 0.004, len(ic))  # steady runner: SD 4 ms
+    to = ic + contact
+    to_bad = to.copy()
+    to_bad[5] += 0.06  # a TO cue thrown 60 ms late by far-foot noise
+    fixed, imputed = impute_contact_outliers(ic, to_bad)
+    assert imputed.tolist() == [k == 5 for k in range(len(ic))]
+    assert fixed[5] == pytest.approx(ic[5] + np.median(to_bad - ic))
+    assert np.array_equal(fixed[~imputed], to_bad[~imputed])
+    # natural variation alone is left alone, and too few contacts are never judged
+    assert not impute_contact_outliers(ic, to)[1].any()
+    assert not impute_contact_outliers(ic[:4], to_bad[:4])[1].any()
+    # the stride whose TO was imputed says so in its quality column
+    ev = GaitEvents(
+        ic_s={"right": ic, "left": ic + 0.35},
+        to_s={"right": fixed, "left": ic + 0.35 + contact},
+        method="test",
+        to_imputed={"right": imputed, "left": np.zeros(len(ic), bool)},
+    )
+    v = strides.segment(ev).valid
+    right = v[v.side == "right"].set_index("stride")
+    assert right.loc[5, "quality"] == "to_imputed"
+    assert (right.drop(index=5)["quality"] == "ok").all()
+    assert (v[v.side == "left"]["quality"] == "ok").all()
