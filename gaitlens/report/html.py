@@ -372,6 +372,13 @@ def headline(findings: list) -> tuple[str, str]:
     return ("None of the 3 hamstring-loading patterns was seen.", "ok")
 
 
+#: stride ``quality`` codes (gaitlens.strides) in words
+QUALITY_TEXT = {
+    "interpolated": "foot strike on gap-filled keypoints",
+    "to_imputed": "toe-off set from this foot's usual contact time (measured one was an outlier)",
+}
+
+
 def stride_table(analysis) -> dict:
     """Rows of the stride table with pretty headers and per-cell band status."""
     from .overlay import stride_flags
@@ -391,6 +398,7 @@ def stride_table(analysis) -> dict:
         cells = [dict(text=label(c).fmt(r[c]), status=_status(r[c], *limits[c])) for c in cols]
         fl = [FAULT_TITLE[f].split(" (")[0] for f in flags.columns if bool(flags.iloc[i][f])]
         q = str(r.get("quality", ""))
+        q = "; ".join(QUALITY_TEXT.get(part, part) for part in q.split("+") if part)
         rows.append(dict(side=r["side"], stride=int(r.get("stride", i)), cells=cells, flags=fl,
                          quality="" if q in ("ok", "nan", "") else q))  # fmt: skip
     return dict(headers=headers, rows=rows)
