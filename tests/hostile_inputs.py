@@ -140,8 +140,11 @@ def variable_frame_rate(d: Path) -> Path:
     longer stalls now and then)."""
     src = _render(d, "vfr_src.mp4", fps=60.0)
     rng = np.random.default_rng(3)
-    keep = [(t, img) for i, (t, img) in enumerate(_frames(src))
-            if i % 3 != 2 and not (i % 47 == 0 and rng.random() < 0.5)]
+    keep = [
+        (t, img)
+        for i, (t, img) in enumerate(_frames(src))
+        if i % 3 != 2 and not (i % 47 == 0 and rng.random() < 0.5)
+    ]
     return _write(d / "vfr.mp4", keep, rate=40)
 
 
@@ -196,7 +199,9 @@ def truncated_faststart(d: Path) -> Path:
 
 
 def corrupt_middle(d: Path) -> Path:
-    src = _render(d, "corrupt_src.mp4", duration_s=8.0)
+    # 12 s: the damage costs about 1 s of frames and the strides around it, and an 8 s
+    # clip was left with 3-4 valid strides, at the 4-stride minimum
+    src = _render(d, "corrupt_src.mp4", duration_s=12.0)
     b = bytearray(src.read_bytes())
     n = len(b)
     rng = np.random.default_rng(0)

@@ -79,7 +79,10 @@ def test_side_without_any_toe_off_or_other_side_does_not_crash():
     ev = SimpleNamespace(
         ic_s={"left": np.array([0.1, 0.8, 1.5, 2.2]), "right": np.array([])},
         to_s={"left": np.array([]), "right": np.array([])},
-        ic_quality={}, ic_interpolated={}, to_quality={}, to_interpolated={},
+        ic_quality={},
+        ic_interpolated={},
+        to_quality={},
+        to_interpolated={},
     )
     df = st._side_strides(ev, "left", st.StrideLimits())
     assert len(df) == 3 and df["to_s"].isna().all()
