@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Union
 
@@ -79,8 +80,11 @@ def run_pose(
     with quiet_native_stderr() as err:
         with _progress(meta.frame_count, f"pose {name}", progress, file=err) as bar:
             parts = _run_segments(video_path, cfg, segments, origin_s, full, bar, on_frame)
-            if len(parts) > 1 and not _segments_join(parts, meta):
-                # a seek that did not land where asked (odd container): read it in one go
+            rerun = len(parts) > 1 and not _segments_join(parts, meta)
+            if rerun:
+                # a seek that did not land where asked (odd container, damage at a cut)
+                # or graphs that disagree at a seam: read the clip in one go
+                bar.reset()
                 parts = _run_segments(video_path, cfg, [(None, None)], None, full, bar, None)
     times = [t for p in parts for t in p.time_s]
     stats = {
@@ -88,6 +92,7 @@ def run_pose(
         "damaged_packets": sum(p.stats.get("damaged_packets", 0) for p in parts),
         "stopped_early": any(p.stats.get("stopped_early", False) for p in parts),
         "pose_workers": len(parts),
+        "segments_rerun_in_one_pass": rerun,
     }
     sils = [x for p in parts for x in p.silhouette]
     track = PoseTrack(
@@ -144,22 +149,19 @@ def pose_segments(duration_s: float, workers: int) -> list:
     return list(zip([None, *cuts], [*cuts, None]))
 
 
+@dataclass
 class _Segment:
     """One worker's results: per-frame lists plus its decoder statistics."""
 
-    def __init__(self):
-        self.time_s, self.xy_px, self.visibility, self.silhouette, self.n_people = (
-            [],
-            [],
-            [],
-            [],
-            [],
-        )
-        self.stats: dict = {}
-        self.info: dict = {}
-        self.error: Optional[BaseException] = None
-        # the overlap frames (run only to warm the graph up): time -> landmarks
-        self.warmup: dict = {}
+    time_s: list = field(default_factory=list)
+    xy_px: list = field(default_factory=list)
+    visibility: list = field(default_factory=list)
+    silhouette: list = field(default_factory=list)
+    n_people: list = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+    error: Optional[BaseException] = None
+    warmup: dict = field(default_factory=dict)  # overlap frames: time -> landmarks
 
 
 def _pose_segment(

@@ -30,3 +30,10 @@ def test_two_pose_workers_match_one_pass(tmp_path, monkeypatch):
     per_frame = np.nanmedian(diff, axis=1)
     assert np.nanmax(per_frame) < 3.0, per_frame
     assert np.nanmedian(per_frame) < 0.5
+    # segments that do not join (seek off, damage at a cut, graphs disagree at the
+    # seam) are run again in one pass: the result is the one-pass track, flagged
+    monkeypatch.setattr(pipeline, "_segments_join", lambda parts, meta: False)
+    again = pipeline.run_pose(video, AnalysisConfig(pose_workers=2), progress=False)
+    assert again.video["decode"]["pose_workers"] == 1
+    assert again.video["decode"]["segments_rerun_in_one_pass"] is True
+    assert np.allclose(again.xy_px, one.xy_px, equal_nan=True)
