@@ -14,13 +14,17 @@ from pathlib import Path
 
 import numpy as np
 
-SMALL = dict(image_size_px=(400, 300), fps=30.0)
+# small but not tiny: at 400x300 (leg about 100 px) the event stage found 1-9 valid
+# strides in 8 s from run to run of the same test (renders differ by a few pixel values
+# between processes), too close to the 4-stride minimum for the tests' purpose (the
+# container conditions, not event accuracy on tiny frames)
+SMALL = dict(image_size_px=(480, 360), fps=30.0)
 
 
 def _render(d: Path, name: str, **params) -> Path:
     from gaitlens.synthetic import RunnerParams, render, simulate
 
-    kw = {**SMALL, "duration_s": 8.0, "seed": 7, **params}
+    kw = {**SMALL, "duration_s": 10.0, "seed": 7, **params}
     if (d / name).exists():  # generated once per test session
         return d / name
     return Path(render(simulate(RunnerParams(**kw)), d / name))
@@ -112,7 +116,7 @@ def uhd_4k(d: Path) -> Path:
 def portrait_rotated(d: Path) -> Path:
     """Upright portrait clip stored sideways with a 90-degree display rotation, as
     phones record it."""
-    src = _render(d, "portrait_src.mp4", image_size_px=(240, 320))
+    src = _render(d, "portrait_src.mp4", image_size_px=(360, 480))
     sideways = _write(d / "sideways.mp4", ((t, np.rot90(img, k=-1)) for t, img in _frames(src)))
     out = d / "portrait_rotated.mp4"
     subprocess.run(
@@ -193,7 +197,7 @@ def leaves_frame(d: Path) -> Path:
 
 
 def truncated_faststart(d: Path) -> Path:
-    src = _render(d, "trunc_src.mp4", duration_s=8.0)
+    src = _render(d, "trunc_src.mp4", duration_s=12.0)  # 60 % kept: about 7 s
     data = src.read_bytes()
     p = d / "truncated.mp4"
     p.write_bytes(data[: int(len(data) * 0.6)])
