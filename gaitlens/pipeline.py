@@ -176,15 +176,15 @@ def _pose_segment(
         model_path=cfg.pose_model_path,
         segmentation=cfg.segmentation,
     )
+    frames = _video.read_frames(
+        video_path,
+        max_side_px=cfg.model_input_max_side_px,
+        stats=seg.stats,
+        start_s=start,
+        end_s=keep_until,
+        origin_s=origin_s,
+    )
     try:
-        frames = _video.read_frames(
-            video_path,
-            max_side_px=cfg.model_input_max_side_px,
-            stats=seg.stats,
-            start_s=start,
-            end_s=keep_until,
-            origin_s=origin_s,
-        )
         for frame in frames:
             if stop.is_set():
                 return
@@ -203,6 +203,7 @@ def _pose_segment(
             bar.update(1)
         seg.info = backend.info()
     finally:
+        frames.close()  # stops this segment's decoder thread
         backend.close()
 
 
@@ -236,6 +237,10 @@ def _run_segments(video_path, cfg, segments, origin_s, full, bar, on_frame) -> l
                     th.join(timeout=0.2)
         except BaseException:  # Ctrl-C: stop the workers at their next frame
             stop.set()
+            # and wait for them: a thread still inside MediaPipe's native graph when the
+            # interpreter exits aborts the process (SIGABRT instead of exit code 130)
+            for th in threads:
+                th.join(timeout=10.0)
             raise
     errors = [p.error for p in parts if p.error is not None]
     if errors:
