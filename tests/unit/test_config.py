@@ -24,8 +24,8 @@ def test_example_file_loads_and_sets_what_it_says():
     cfg = AnalysisConfig.from_toml(EXAMPLE)
     assert cfg.runner_height_m == 1.78 and cfg.belt_speed_m_s == 3.3
     assert cfg.annotated_video is False
-    assert cfg.bands["pelvis_lag_ms"] == {"high": 60}
-    assert cfg.bands["overstride_legs"] == {"high": 0.10}
+    assert cfg.bands["pelvis_lag_ms"] == {"high": 200}
+    assert cfg.bands["overstride_legs"] == {"high": 0.18}
     # every key of the example is a real option (unknown keys would have raised)
     assert cfg != AnalysisConfig()
 
