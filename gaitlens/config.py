@@ -10,7 +10,7 @@ Example file (see README)::
     annotated_video = false
 
     [bands.pelvis_lag_ms]      # override a reference band used by the fault rules
-    high = 60
+    high = 200
 """
 
 from __future__ import annotations

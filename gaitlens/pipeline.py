@@ -345,7 +345,7 @@ def analyze(
     ----------
     video_path : the clip.
     config : an ``AnalysisConfig``; ``options`` override its fields
-        (e.g. ``runner_height_m=1.8``, ``bands={"pelvis_lag_ms": {"high": 60}}``).
+        (e.g. ``runner_height_m=1.8``, ``bands={"pelvis_lag_ms": {"high": 200}}``).
     outdir : if given, the outputs are written there (see ``Analysis.save``), and a pose
         track saved there earlier with the same pose options is reused.
     pose_track : a ``PoseTrack`` to use instead of running pose.
