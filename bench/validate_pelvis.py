@@ -414,23 +414,14 @@ def subpixel_extract(mask: np.ndarray, xy_px: np.ndarray, scale: float = 1.0) ->
     from gaitlens.pose import silhouette as S
 
     out = np.full(len(S.FEATURE_NAMES), np.nan)
-    if mask is None or not np.isfinite(xy_px[[S._L_SH, S._R_SH, S._L_HIP, S._R_HIP]]).all():
+    geo = S.ray_geometry(xy_px, scale) if mask is not None else None
+    if geo is None:
         return out
-    hip = 0.5 * (xy_px[S._L_HIP] + xy_px[S._R_HIP]) * scale
-    sho = 0.5 * (xy_px[S._L_SH] + xy_px[S._R_SH]) * scale
-    axis = sho - hip
-    length = float(np.hypot(*axis))
-    if length < 4:
-        return out
-    u = axis / length
-    n = np.array([-u[1], u[0]])
-    n = -n if n[0] < 0 else n
+    hip, n, steps, centres = geo
     h, w = mask.shape[:2]
     hy, hx = np.clip(int(round(hip[1])), 0, h - 1), np.clip(int(round(hip[0])), 0, w - 1)
     if not mask[hy, hx] > 0.5:
         return out
-    steps = np.arange(0, 0.6 * length, max(length / 120.0, 0.5))
-    centres = hip[None, :] + S.LEVELS_TRUNK[:, None] * axis[None, :]
     rows = np.arange(len(S.LEVELS_TRUNK))
     for j, sign in enumerate((1.0, -1.0)):
         pts = centres[:, None, :] + sign * steps[None, :, None] * n[None, None, :]
