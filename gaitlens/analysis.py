@@ -187,13 +187,14 @@ class Analysis:
         video_name = None
         video_thread = None
         video_error: list = []
+        stop = threading.Event()
         if self.config.annotated_video and video_path is not None:
             from .report import overlay
 
             def make_video():
                 try:
                     overlay.write_annotated_video(
-                        self, video_path, d / "annotated.mp4", progress=progress
+                        self, video_path, d / "annotated.mp4", progress=progress, stop=stop
                     )
                 except BaseException as exc:  # re-raised on the main thread
                     video_error.append(exc)
@@ -216,10 +217,21 @@ class Analysis:
 
             html.write_report(self, d / "report.html", video_file=video_name)
             (d / "analysis.json").write_text(self.to_json(), encoding="utf-8")
+        except BaseException:  # Ctrl-C or an error: end the video at its next frame
+            stop.set()
+            raise
         finally:
-            if video_thread is not None:
-                while video_thread.is_alive():  # short joins keep Ctrl-C responsive
-                    video_thread.join(timeout=0.2)
+            # wait for the video thread even when interrupted: a thread left inside
+            # FFmpeg's encoder when the interpreter exits aborts the process (SIGABRT)
+            interrupted = False
+            while video_thread is not None and video_thread.is_alive():
+                try:
+                    video_thread.join(timeout=0.2)  # short joins keep Ctrl-C responsive
+                except KeyboardInterrupt:
+                    stop.set()
+                    interrupted = True
+            if interrupted:
+                raise KeyboardInterrupt
         if video_error:
             raise video_error[0]
 

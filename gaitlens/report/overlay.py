@@ -469,8 +469,11 @@ def draw_frame(img, od: OverlayData, i: int, scale: float, strip=None, show_pane
 
 # ---------------------------------------------------------------------- video
 def write_annotated_video(analysis, video_path, out_path, progress=None,
-                          max_side_px: int = MAX_SIDE_PX) -> Path:  # fmt: skip
-    """Write the annotated H.264 MP4: one output frame per input frame, same timestamps."""
+                          max_side_px: int = MAX_SIDE_PX, stop=None) -> Path:  # fmt: skip
+    """Write the annotated H.264 MP4: one output frame per input frame, same timestamps.
+
+    ``stop`` (a ``threading.Event``) ends the writing at the next frame (Ctrl-C while
+    this runs on a second thread; the caller discards the partial file)."""
     from ..video import VideoWriter, probe, read_frames
 
     od = overlay_data(analysis)
@@ -481,7 +484,11 @@ def write_annotated_video(analysis, video_path, out_path, progress=None,
     n_track = len(od.time_s)
     bar = _bar(progress, meta.frame_count, f"annotate {Path(video_path).name}")
     try:
-        for fr in read_frames(video_path, max_side_px=max_side_px):
+        frames = read_frames(video_path, max_side_px=max_side_px)
+        for fr in frames:
+            if stop is not None and stop.is_set():
+                frames.close()  # stops the decoder thread
+                break
             img = fr.image
             if writer is None:
                 h, w = img.shape[:2]
