@@ -13,7 +13,7 @@ other fault knobs, and Fukuchi-driven trials). Pose tracks are cached under ``--
 6 s renders (more steps per clip), the per-frame silhouette estimate ensemble-averaged over
 the step cycle (detected initial contacts), against the renderer's ASIS/PSIS tilt.
 
-Usage: ``.venv/bin/python bench/validate_pelvis.py [--fit] [--in-stride]``
+Usage: ``.venv/bin/python bench/validate_pelvis.py [--fit] [--in-stride [--heavy]]``
 """
 
 from __future__ import annotations
@@ -343,22 +343,27 @@ def _dump_masks(spec: dict, cache: Path) -> None:
                         scale=np.array(scales))  # fmt: skip
 
 
-def _unsmoothed_pose(spec: dict, cache: Path) -> dict:
-    """Diagnostic pose pass with MediaPipe's landmark smoothing OFF (``smooth_landmarks``
-    False: no One Euro lag, more jitter; the pipeline keeps it on): landmarks (px) and
-    silhouette features of the production extractor, cached as ``<clip>.ns.npz``."""
+def _diag_pose(
+    spec: dict, cache: Path, suffix: str = "ns", model_complexity: int = 1, smooth: bool = False
+) -> dict:
+    """Diagnostic pose pass outside the pipeline: landmarks (px) and silhouette features of
+    the production extractor, cached as ``<clip>.<suffix>.npz``. ``ns``: model complexity 1
+    with MediaPipe's landmark smoothing OFF (``smooth_landmarks`` False: no One Euro lag,
+    more jitter; the pipeline keeps it on). ``hv``: the heavy model (complexity 2, smoothing
+    on as in the pipeline; needs ``pose_landmark_heavy.tflite``, see docs/pelvis.md)."""
     from gaitlens import video
     from gaitlens.pose import silhouette
     from gaitlens.pose.mediapipe import quiet_native_stderr
 
-    f = cache / f"{spec['name']}.ns.npz"
+    f = cache / f"{spec['name']}.{suffix}.npz"
     if not f.is_file():
         import mediapipe as mp
 
         xys, feats = [], []
         with quiet_native_stderr():
-            pose = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1,
-                                          smooth_landmarks=False, enable_segmentation=True,
+            pose = mp.solutions.pose.Pose(static_image_mode=False,
+                                          model_complexity=model_complexity,
+                                          smooth_landmarks=smooth, enable_segmentation=True,
                                           smooth_segmentation=True)  # fmt: skip
             try:
                 for fr in video.read_frames(cache / f"{spec['name']}.mp4"):  # frames
@@ -442,6 +447,40 @@ def subpixel_extract(mask: np.ndarray, xy_px: np.ndarray, scale: float = 1.0) ->
     return out
 
 
+#: contour-direction bands (trunk lengths above the hip landmark), picked on the fit set
+CONTOUR_BANDS = {"back": (-0.15, 0.05), "front": (-0.05, 0.15)}
+
+
+def contour_direction_deg(mask: np.ndarray, hip_px: np.ndarray, trunk_px: float, fwd: float,
+                          side: str) -> float:  # fmt: skip
+    """Direction of the silhouette's back or front contour in a band of image rows around
+    the hip (deg, + = the contour's top ahead of its bottom): a translation-free cue (the
+    hip landmark only places the band), tried because an edge *distance* from the trunk
+    axis carries the hip landmark's sideways error. Per row the edges of the mask run
+    through the hip column; a line x(y) is fitted, refitted once without > 2 px residuals."""
+    lo, hi = CONTOUR_BANDS[side]
+    ys = np.arange(int(hip_px[1] - hi * trunk_px), int(hip_px[1] - lo * trunk_px) + 1)
+    ys = ys[(ys >= 0) & (ys < mask.shape[0])]
+    c = int(round(hip_px[0]))
+    if len(ys) < 5 or not 0 <= c < mask.shape[1]:
+        return float("nan")
+    rows = mask[ys] > 127
+    inside = rows[:, c]
+    out_r, out_l = ~rows[:, c:], ~rows[:, c::-1]
+    right = np.where(out_r.any(axis=1), c + np.argmax(out_r, axis=1) - 0.5, np.nan)
+    left = np.where(out_l.any(axis=1), c - np.argmax(out_l, axis=1) + 0.5, np.nan)
+    x = right if (fwd > 0) == (side == "front") else left
+    ok = inside & np.isfinite(x)
+    if ok.sum() < 5:
+        return float("nan")
+    yy, xx = ys[ok].astype(float), x[ok]
+    p = np.polyfit(yy, xx, 1)
+    keep = np.abs(xx - np.polyval(p, yy)) < 2.0
+    if keep.sum() >= 5:
+        p = np.polyfit(yy[keep], xx[keep], 1)
+    return float(-fwd * np.degrees(np.arctan(p[0])))
+
+
 def _image_lean_deg(hip: np.ndarray, sho: np.ndarray, fwd: float) -> np.ndarray:
     """Trunk lean (deg from vertical-up, + forward) from image-pixel points (y down);
     ``fwd`` +1 for a runner facing image-right, -1 facing left."""
@@ -516,7 +555,7 @@ def instride_one(spec: dict, diagnose: bool = True) -> dict:
         lean_true_axis = _image_lean_deg(th, ts, fwd)
         err = fwd * ((hip - th) * nrm).sum(axis=1) / len_true  # landmark ahead of true hip
         out["hip_error_curve_rom_deg"] = float(np.ptp(ensemble_curve(ph, f["gain_deg"] * err)))
-        ns = _unsmoothed_pose(spec, INSTRIDE_CACHE)
+        ns = _diag_pose(spec, INSTRIDE_CACHE, "ns", 1, smooth=False)
         xy_ns = ns["xy"][:n]
         hip_ns = 0.5 * (xy_ns[:, INDEX["left_hip"]] + xy_ns[:, INDEX["right_hip"]])
         sho_ns = 0.5 * (xy_ns[:, INDEX["left_shoulder"]] + xy_ns[:, INDEX["right_shoulder"]])
@@ -526,6 +565,40 @@ def instride_one(spec: dict, diagnose: bool = True) -> dict:
         out["hip_error_ns_curve_rom_deg"] = float(
             np.ptp(ensemble_curve(ph, f["gain_deg"] * err_ns))
         )
+        heavy = {}
+        for sfx, smooth in (("hv", True), ("hvns", False)):
+            if not (INSTRIDE_CACHE / f"{spec['name']}.{sfx}.npz").is_file():
+                continue
+            d = _diag_pose(spec, INSTRIDE_CACHE, sfx, 2, smooth=smooth)
+            xy_h = d["xy"][:n]
+            hip_h = 0.5 * (xy_h[:, INDEX["left_hip"]] + xy_h[:, INDEX["right_hip"]])
+            sho_h = 0.5 * (xy_h[:, INDEX["left_shoulder"]] + xy_h[:, INDEX["right_shoulder"]])
+            len_h = np.linalg.norm(sho_h - hip_h, axis=1)
+            err_h = fwd * ((hip_h - th) * nrm).sum(axis=1) / len_h
+            out[f"hip_error_{sfx}_curve_rom_deg"] = float(
+                np.ptp(ensemble_curve(ph, f["gain_deg"] * err_h))
+            )
+            okh = np.isfinite(hip_h).all(axis=1)
+            adv_h = np.c_[np.interp(t + HIP_DELAY_S, t[okh], hip_h[okh, 0]),
+                          np.interp(t + HIP_DELAY_S, t[okh], hip_h[okh, 1])]  # fmt: skip
+            # delay of the hip landmark behind the true hip (forward coordinate)
+            lags = np.arange(-10, 11)
+            xt, xh = fwd * th[:, 0], fwd * hip_h[:, 0]
+            okd = np.isfinite(xt) & np.isfinite(xh)
+            cc = [np.corrcoef(np.roll(xt[okd], k)[15:-15], xh[okd][15:-15])[0, 1] for k in lags]
+            out[f"{sfx}_delay_ms"] = float(lags[int(np.argmax(cc))] * 1000.0 / INSTRIDE_FPS)
+            heavy[sfx] = {"sil": d["silhouette"][:n], "len": len_h,
+                          "lean": _image_lean_deg(hip_h, sho_h, fwd),
+                          "shift": fwd * ((adv_h - hip_h) * nrm).sum(axis=1)}  # fmt: skip
+    if truth_df is not None:
+        z = np.load(INSTRIDE_CACHE / f"{spec['name']}.masks.npz")
+        lv, trunk_px = pelvis_level(), float(np.nanmedian(trunk_len))
+        for side in CONTOUR_BANDS:
+            d = np.array([contour_direction_deg(m, h, trunk_px, fwd, side)
+                          if np.isfinite(h).all() else np.nan
+                          for m, h in zip(z["mask"][:n], hip)])  # fmt: skip
+            ce = ensemble_curve(ph, d)
+            out[f"curve_{side}dir_{lv:.2f}"] = ce - np.nanmean(ce)
     for level in INSTRIDE_LEVELS:
         j = _front_col(track.silhouette_names, c.facing, level)
         edge = sil[:, j]
@@ -543,6 +616,14 @@ def instride_one(spec: dict, diagnose: bool = True) -> dict:
             e = ns["silhouette"][:n, j] / len_ns
             ce = ensemble_curve(ph, lean_ns + f["gain_deg"] * e)
             out[f"curve_ns_{level:.2f}"] = ce - np.nanmean(ce)
+            for sfx, hd in heavy.items():
+                e = hd["sil"][:, j] / hd["len"]
+                ce = ensemble_curve(ph, hd["lean"] + f["gain_deg"] * e)
+                out[f"curve_{sfx}_{level:.2f}"] = ce - np.nanmean(ce)
+                if sfx == "hv":
+                    e = (hd["sil"][:, j] - hd["shift"]) / hd["len"]
+                    ce = ensemble_curve(ph, hd["lean"] + f["gain_deg"] * e)
+                    out[f"curve_hvdelay_{level:.2f}"] = ce - np.nanmean(ce)
             for tag, sm in sil_masks.items():
                 true_kp = tag.startswith("truekp")
                 e = sm[:, j] / (len_true if true_kp else trunk_len)
@@ -560,9 +641,9 @@ def _curve_stats(ce: np.ndarray, ct: np.ndarray, gain: float) -> tuple:
     ok = np.isfinite(ce) & np.isfinite(ct)
     if ok.sum() < 3:
         return float("nan"), float("nan"), float("nan")
-    r = float(np.corrcoef(ce[ok], ct[ok])[0, 1])
+    r = float(np.corrcoef(gain * ce[ok], ct[ok])[0, 1])  # a negative gain flips the cue
     rmse = float(np.sqrt(np.mean((gain * ce[ok] - ct[ok]) ** 2)))
-    rom = float(gain * (np.nanmax(ce) - np.nanmin(ce)))
+    rom = float(abs(gain) * (np.nanmax(ce) - np.nanmin(ce)))
     return r, rmse, rom
 
 
@@ -572,13 +653,38 @@ _VARIANTS = {
     "curve_delay": "hip landmark advanced 38 ms",
     "curve_subpx": "MediaPipe landmarks, sub-pixel edges",
     "curve_ns": "MediaPipe landmarks without smoothing (diagnostic pass)",
+    "curve_hv": "heavy model landmarks (pose_landmark_heavy)",
+    "curve_hvdelay": "heavy model, hip landmark advanced 38 ms",
+    "curve_hvns": "heavy model without smoothing (diagnostic pass)",
+    "curve_backdir": "back-contour direction (no edge distance; gain fitted)",
+    "curve_frontdir": "front-contour direction (no edge distance; gain fitted)",
     "curve_truekp": "renderer's TRUE hip/shoulder points (diagnostic)",
     "curve_truekp_subpx": "TRUE hip/shoulder points, sub-pixel edges (diagnostic)",
 }
 
 
-def in_stride() -> None:
-    """Within-stride tilt range: fit the ensemble gain on INSTRIDE_FIT, report held out."""
+def heavy_model_file() -> Path:
+    """Where MediaPipe's legacy graph looks for the heavy landmark model (complexity 2).
+    The wheel does not carry it; the ``@mediapipe/pose`` npm package does (byte-identical
+    ``pose_landmark_full.tflite`` to the wheel's): ``npm pack @mediapipe/pose``, unpack,
+    copy ``package/pose_landmark_heavy.tflite`` here (what MediaPipe's own download does)."""
+    import importlib.util
+
+    root = Path(list(importlib.util.find_spec("mediapipe").submodule_search_locations)[0])
+    return root / "modules" / "pose_landmark" / "pose_landmark_heavy.tflite"
+
+
+def in_stride(heavy: bool = False) -> None:
+    """Within-stride tilt range: fit the ensemble gain on INSTRIDE_FIT, report held out.
+    ``heavy``: also run the heavy model (smoothed and unsmoothed diagnostic passes)."""
+    if heavy:
+        if not heavy_model_file().is_file():
+            print(f"(no heavy model at {heavy_model_file()}: see heavy_model_file())")
+        else:
+            for s in INSTRIDE_FIT + INSTRIDE_TEST + instride_fukuchi_specs():
+                ensure(s, INSTRIDE_CACHE, INSTRIDE_DURATION_S, INSTRIDE_FPS)
+                _diag_pose(s, INSTRIDE_CACHE, "hv", 2, smooth=True)
+                _diag_pose(s, INSTRIDE_CACHE, "hvns", 2, smooth=False)
     fit_rows = [instride_one(s) for s in INSTRIDE_FIT]
     test_rows = [instride_one(s) for s in INSTRIDE_TEST + instride_fukuchi_specs()]
     groups = (("fit", fit_rows),
@@ -632,6 +738,18 @@ def in_stride() -> None:
                             "hip-error curve range": r["hip_error_curve_rom_deg"],
                             "unsmoothed hip-error range":
                                 r["hip_error_ns_curve_rom_deg"]})  # fmt: skip
+            if "curve_hv_" + lv in r:
+                rh_, _, romh = _curve_stats(r["curve_hv_" + lv], r["truth_curve"], 1.0)
+                rhd, _, romhd = _curve_stats(r["curve_hvdelay_" + lv], r["truth_curve"], 1.0)
+                row.update({"heavy ROM": romh, "heavy curve r": rh_,
+                            "heavy adv. ROM": romhd, "heavy adv. curve r": rhd,
+                            "heavy hip-error range": r["hip_error_hv_curve_rom_deg"],
+                            "heavy hip delay ms": r["hv_delay_ms"]})  # fmt: skip
+            if "curve_hvns_" + lv in r:
+                rq_, _, romq = _curve_stats(r["curve_hvns_" + lv], r["truth_curve"], 1.0)
+                row.update({"heavy unsm. ROM": romq, "heavy unsm. curve r": rq_,
+                            "heavy unsm. hip-error range": r["hip_error_hvns_curve_rom_deg"],
+                            "heavy unsm. hip delay ms": r["hvns_delay_ms"]})  # fmt: skip
             rows.append(row)
     per_clip = pd.DataFrame(rows)
     print(f"\nIN-STRIDE pelvic tilt range per clip (deg), front edge {lv}, gain 1:")
@@ -678,10 +796,15 @@ def main(argv=None) -> int:
     ap.add_argument("--render-only", nargs="*", default=None)
     ap.add_argument("--fit", action="store_true", help="refit the line on the fit set")
     ap.add_argument("--in-stride", action="store_true", help="within-stride range study")
+    ap.add_argument(
+        "--heavy",
+        action="store_true",
+        help="with --in-stride: add the heavy model's passes (see heavy_model_file)",
+    )
     args = ap.parse_args(argv)
     if args.in_stride:
         pd.set_option("display.width", 200)
-        in_stride()
+        in_stride(heavy=args.heavy)
         return 0
     if args.render_only is not None:
         render_all(args.render_only or ("fit", "test"))
