@@ -350,7 +350,7 @@ def _diag_pose(
     the production extractor, cached as ``<clip>.<suffix>.npz``. ``ns``: model complexity 1
     with MediaPipe's landmark smoothing OFF (``smooth_landmarks`` False: no One Euro lag,
     more jitter; the pipeline keeps it on). ``hv``: the heavy model (complexity 2, smoothing
-    on as in the pipeline; needs ``pose_landmark_heavy.tflite``, see docs/pelvis.md)."""
+    on as in the pipeline; needs ``gaitlens install-model``, see docs/pelvis.md)."""
     from gaitlens import video
     from gaitlens.pose import silhouette
     from gaitlens.pose.mediapipe import quiet_native_stderr
@@ -663,23 +663,14 @@ _VARIANTS = {
 }
 
 
-def heavy_model_file() -> Path:
-    """Where MediaPipe's legacy graph looks for the heavy landmark model (complexity 2).
-    The wheel does not carry it; the ``@mediapipe/pose`` npm package does (byte-identical
-    ``pose_landmark_full.tflite`` to the wheel's): ``npm pack @mediapipe/pose``, unpack,
-    copy ``package/pose_landmark_heavy.tflite`` here (what MediaPipe's own download does)."""
-    import importlib.util
-
-    root = Path(list(importlib.util.find_spec("mediapipe").submodule_search_locations)[0])
-    return root / "modules" / "pose_landmark" / "pose_landmark_heavy.tflite"
-
-
 def in_stride(heavy: bool = False) -> None:
     """Within-stride tilt range: fit the ensemble gain on INSTRIDE_FIT, report held out.
     ``heavy``: also run the heavy model (smoothed and unsmoothed diagnostic passes)."""
     if heavy:
-        if not heavy_model_file().is_file():
-            print(f"(no heavy model at {heavy_model_file()}: see heavy_model_file())")
+        from gaitlens.pose.mediapipe import legacy_model_path
+
+        if not legacy_model_path(2).is_file():
+            print("(no heavy model: install it with `gaitlens install-model`, see README)")
         else:
             for s in INSTRIDE_FIT + INSTRIDE_TEST + instride_fukuchi_specs():
                 ensure(s, INSTRIDE_CACHE, INSTRIDE_DURATION_S, INSTRIDE_FPS)
@@ -799,7 +790,7 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--heavy",
         action="store_true",
-        help="with --in-stride: add the heavy model's passes (see heavy_model_file)",
+        help="with --in-stride: add the heavy model's passes (gaitlens install-model)",
     )
     args = ap.parse_args(argv)
     if args.in_stride:

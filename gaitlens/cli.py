@@ -38,6 +38,14 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
         help="MediaPipe pose landmarker .task file (e.g. the heavy model)",
     )
     p.add_argument(
+        "--model-complexity",
+        dest="model_complexity",
+        type=int,
+        choices=(0, 1, 2),
+        metavar="N",
+        help="BlazePose model: 1 full (bundled, default), 2 heavy, 0 lite (see `gaitlens info`)",
+    )
+    p.add_argument(
         "--pose-workers",
         dest="pose_workers",
         type=int,
@@ -91,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analysis_options(b)
 
     sub.add_parser("info", help="versions, pose backends and where the model comes from")
+    m = sub.add_parser(
+        "install-model",
+        help="install BlazePose heavy (or lite) from a .tflite or the @mediapipe/pose npm .tgz",
+    )
+    m.add_argument(
+        "source", help="pose_landmark_heavy.tflite, or `npm pack @mediapipe/pose`'s .tgz"
+    )
 
     s = sub.add_parser("sample", help="render the synthetic sample clips")
     s.add_argument("outdir", nargs="?", default="sample_videos")
@@ -108,6 +123,7 @@ def _config(args):
         pose_model_path=args.pose_model_path,
         annotated_video=args.annotated_video,
         pose_workers=getattr(args, "pose_workers", None),
+        model_complexity=getattr(args, "model_complexity", None),
     )
 
 
@@ -186,7 +202,7 @@ def _cmd_info(args) -> int:
     print("pose backends:")
     for name, ok in available_backends().items():
         print(f"  {name:<11}{'available' if ok else 'not installed'}")
-    from .pose.mediapipe import bundled_model_path
+    from .pose.mediapipe import bundled_model_path, legacy_model_path
 
     path = bundled_model_path()
     print(
@@ -196,7 +212,22 @@ def _cmd_info(args) -> int:
     )
     if path:
         print(f"  {path}")
-    print("  heavy model: pass a MediaPipe .task file with --pose-model")
+    for n, name in ((2, "heavy"), (0, "lite")):
+        p = legacy_model_path(n)
+        state = "installed at" if p is not None and p.is_file() else "not installed; goes to"
+        print(f"  {name} (--model-complexity {n}): {state} {p}")
+    print("  install: gaitlens install-model FILE (the @mediapipe/pose npm .tgz or its .tflite),")
+    print("  or pass a MediaPipe pose landmarker .task file with --pose-model")
+    return 0
+
+
+def _cmd_install_model(args) -> int:
+    from .pose.mediapipe import LEGACY_MODEL_FILES, install_model
+
+    dest = install_model(args.source)
+    n = {v: k for k, v in LEGACY_MODEL_FILES.items()}[dest.name]
+    print(f"installed {dest}")
+    print(f"use it with: gaitlens analyze VIDEO --model-complexity {n}")
     return 0
 
 
@@ -220,6 +251,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "analyze": _cmd_analyze,
         "batch": _cmd_batch,
         "info": _cmd_info,
+        "install-model": _cmd_install_model,
         "sample": _cmd_sample,
     }[args.command]
     try:

@@ -26,7 +26,9 @@ import numpy as np
 #: Delay of MediaPipe's hip landmarks behind the true hip centre (s): least-squares slope of
 #: the pelvis point's position error on its velocity over 14 synthetic renders through
 #: MediaPipe 0.10.21 (solutions.pose, model complexity 1, smooth_landmarks=True);
-#: bench/validate_kinematics.py hip-delay.
+#: bench/validate_kinematics.py hip-delay. The heavy model (complexity 2, same smoothing)
+#: trails by 17-50 ms (median 33 ms, cross-correlation on 20 renders, docs/pelvis.md), so
+#: the same value is used for it.
 MEDIAPIPE_HIP_DELAY_S = 0.038
 
 #: Backends whose landmarks are smoothed in time by the pose model.

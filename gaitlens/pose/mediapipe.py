@@ -65,8 +65,18 @@ def quiet_native_stderr():
 _quiet_stderr = quiet_native_stderr
 
 
-def bundled_model_path() -> Optional[Path]:
-    """Where the wheel's full BlazePose landmark model lies (None if absent)."""
+#: the legacy graph's landmark model per model complexity; only "full" is in the wheel
+LEGACY_MODEL_FILES = {
+    0: "pose_landmark_lite.tflite",
+    1: "pose_landmark_full.tflite",
+    2: "pose_landmark_heavy.tflite",
+}
+
+
+def legacy_model_path(model_complexity: int = 1) -> Optional[Path]:
+    """Where MediaPipe's legacy pose graph loads the landmark model of this complexity
+    (inside the installed mediapipe package; None if mediapipe is not installed). The file
+    need not exist: the wheel carries only the full model (complexity 1)."""
     try:
         import importlib.util
 
@@ -76,8 +86,91 @@ def bundled_model_path() -> Optional[Path]:
     if spec is None or not spec.submodule_search_locations:
         return None
     root = Path(list(spec.submodule_search_locations)[0])
-    p = root / "modules" / "pose_landmark" / "pose_landmark_full.tflite"
-    return p if p.exists() else None
+    return root / "modules" / "pose_landmark" / LEGACY_MODEL_FILES[int(model_complexity)]
+
+
+def bundled_model_path() -> Optional[Path]:
+    """Where the wheel's full BlazePose landmark model lies (None if absent)."""
+    p = legacy_model_path(1)
+    return p if p is not None and p.exists() else None
+
+
+def missing_model_message(model_complexity: int) -> str:
+    """One line: the legacy model of this complexity is not installed, and how to add it."""
+    name = LEGACY_MODEL_FILES[int(model_complexity)]
+    return (
+        f"BlazePose model complexity {model_complexity} ({name}) is not installed and cannot "
+        f"be downloaded here: copy {name} (it ships in the @mediapipe/pose npm package) to "
+        f"{legacy_model_path(model_complexity)}, or pass a MediaPipe .task file with "
+        "--pose-model"
+    )
+
+
+#: SHA-256 of the legacy landmark models as shipped in the ``@mediapipe/pose`` npm
+#: package 0.5.1675469404 (its full model is byte-identical to the mediapipe 0.10.21 wheel's)
+LEGACY_MODEL_SHA256 = {
+    0: "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61",
+    1: "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+    2: "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe",
+}
+
+
+def install_model(source) -> Path:
+    """Install BlazePose lite or heavy for the legacy graph from ``source``: a
+    ``pose_landmark_{lite,heavy}.tflite`` file or the ``@mediapipe/pose`` npm tarball
+    (``npm pack @mediapipe/pose``) holding it. The file is checked against the known
+    SHA-256 and written atomically to ``legacy_model_path`` (where MediaPipe's own
+    download would put it); the source is only read. Returns the installed path."""
+    import hashlib
+    import tarfile
+
+    src = Path(source)
+    if not src.is_file():
+        raise GaitlensError(f"{src}: file not found. Give a .tflite model or the npm .tgz.")
+    blobs = {}  # complexity -> bytes
+    if tarfile.is_tarfile(src):
+        with tarfile.open(src) as tar:
+            for m in tar.getmembers():
+                for n in (0, 2):
+                    if m.isfile() and Path(m.name).name == LEGACY_MODEL_FILES[n]:
+                        blobs[n] = tar.extractfile(m).read()
+        if not blobs:
+            raise GaitlensError(
+                f"{src}: no pose_landmark_heavy/lite.tflite inside; is it the @mediapipe/pose "
+                "npm package?"
+            )
+    else:
+        data = src.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        n = next((k for k, v in LEGACY_MODEL_SHA256.items() if v == digest), None)
+        if n is None or n == 1:
+            raise GaitlensError(
+                f"{src}: not a known BlazePose lite or heavy landmark model (SHA-256 "
+                f"{digest[:12]}...); take pose_landmark_heavy.tflite from the @mediapipe/pose "
+                "npm package"
+            )
+        blobs[n] = data
+    installed = []
+    for n, data in sorted(blobs.items(), reverse=True):
+        if hashlib.sha256(data).hexdigest() != LEGACY_MODEL_SHA256[n]:
+            raise GaitlensError(
+                f"{src}: {LEGACY_MODEL_FILES[n]} does not match the known model (SHA-256); "
+                "download the package again"
+            )
+        dest = legacy_model_path(n)
+        if dest is None:
+            raise BackendUnavailableError(
+                "mediapipe is not installed: run `pip install mediapipe==0.10.21`"
+            )
+        tmp = dest.with_name(dest.name + ".part")
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, dest)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise GaitlensError(f"cannot write {dest}: {exc.strerror}") from None
+        installed.append(dest)
+    return installed[0]
 
 
 @register_backend("mediapipe", install_hint="pip install mediapipe==0.10.21")
@@ -86,7 +179,9 @@ class MediaPipePose:
 
     Parameters
     ----------
-    model_complexity : 1 = full (bundled). 2 (heavy) needs a download: use ``model_path``.
+    model_complexity : 1 = full (bundled). 0 (lite) and 2 (heavy) are not in the wheel:
+        they run once their ``.tflite`` lies at ``legacy_model_path(n)`` (the files ship in
+        the ``@mediapipe/pose`` npm package); otherwise use ``model_path``.
     model_path : a ``.task`` bundle for the Tasks API PoseLandmarker (e.g. heavy).
     segmentation : compute silhouette features from the segmentation mask.
     min_detection_confidence, min_tracking_confidence : MediaPipe thresholds.
@@ -142,11 +237,10 @@ class MediaPipePose:
                 ) from None
             self._solution = None
         else:
-            if self.model_complexity == 2:
-                raise GaitlensError(
-                    "model complexity 2 (heavy) is not bundled with mediapipe and cannot be "
-                    "downloaded here; pass --pose-model /path/to/pose_landmarker_heavy.task"
-                )
+            path = legacy_model_path(self.model_complexity)
+            if path is None or not path.is_file():
+                # MediaPipe would try to download it (no network here)
+                raise BackendUnavailableError(missing_model_message(self.model_complexity))
             with _quiet_stderr():
                 self._solution = mp.solutions.pose.Pose(
                     static_image_mode=False,
@@ -167,8 +261,10 @@ class MediaPipePose:
             model = {
                 "api": "solutions.pose (legacy graph)",
                 "model_complexity": self.model_complexity,
-                "model_file": str(bundled_model_path()),
-                "source": "bundled in the mediapipe wheel",
+                "model_file": str(legacy_model_path(self.model_complexity)),
+                "source": "bundled in the mediapipe wheel"
+                if self.model_complexity == 1
+                else "installed by the user next to the bundled model",
             }
         return {"name": self.name, "mediapipe_version": mp.__version__, **model}
 
