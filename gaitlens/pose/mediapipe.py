@@ -150,13 +150,14 @@ def install_model(source) -> Path:
                 "npm package"
             )
         blobs[n] = data
-    installed = []
-    for n, data in sorted(blobs.items(), reverse=True):
+    for n, data in blobs.items():  # check everything before writing anything
         if hashlib.sha256(data).hexdigest() != LEGACY_MODEL_SHA256[n]:
             raise GaitlensError(
                 f"{src}: {LEGACY_MODEL_FILES[n]} does not match the known model (SHA-256); "
                 "download the package again"
             )
+    installed = []
+    for n, data in sorted(blobs.items(), reverse=True):
         dest = legacy_model_path(n)
         if dest is None:
             raise BackendUnavailableError(

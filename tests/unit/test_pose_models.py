@@ -117,6 +117,7 @@ def test_install_model_from_a_tflite_file(tmp_path, model_dir):
         (lambda d: d / "missing.tflite", "file not found"),
         (lambda d: (d / "x.tflite").write_bytes(b"other") and d / "x.tflite", "not a known"),
         (lambda d: _fake_package(d, b"tampered heavy"), "does not match"),
+        (lambda d: _fake_package(d, b"heavy model", b"tampered lite"), "does not match"),
         (lambda d: (d / "readme.tgz").write_bytes(b"") or d / "readme.tgz", "not a known"),
     ],
 )
