@@ -19,8 +19,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check gaitlens tests bench
-	$(BIN)/ruff format --check gaitlens tests bench
+	$(BIN)/ruff check gaitlens gaitlens_validation tests bench scripts
+	$(BIN)/ruff format --check gaitlens gaitlens_validation tests bench scripts
 
 samples: $(STAMP)
 	$(BIN)/gaitlens sample sample_videos

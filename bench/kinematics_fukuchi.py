@@ -1,7 +1,7 @@
 """Fukuchi trials through the gaitlens stages, and marker-based truth (shared by
 ``bench/validate_kinematics.py`` and ``scripts/derive_reference_bands.py``).
 
-Truth is computed from the 3-D joint centres of ``gaitlens.mocap.fukuchi`` in the
+Truth is computed from the 3-D joint centres of ``gaitlens_validation.fukuchi`` in the
 sagittal (x travel, y up) plane; pelvic tilt from the ASIS/PSIS markers (angle of the
 mid-PSIS -> mid-ASIS line below the forward horizontal, + anterior).
 """
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gaitlens import kinematics, stride_metrics
-from gaitlens.mocap import fukuchi
+from gaitlens_validation import fukuchi
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"

@@ -1,6 +1,6 @@
 """BlazePose full (bundled) against heavy (``gaitlens install-model``) on the four rendered
 sample clips: keypoint error against the renderer's joint truth
-(``gaitlens.synthetic.evaluate``: % of the near leg's length, left/right assignment fixed
+(``gaitlens_validation.keypoints``: % of the near leg's length, left/right assignment fixed
 per frame), share of frames with the legs swapped, and pose time as a ratio to the full
 model in the same run.
 
@@ -26,7 +26,7 @@ NAMES = {0: "lite", 1: "full", 2: "heavy"}
 
 def main(argv=None) -> int:
     from gaitlens.pose.mediapipe import legacy_model_path
-    from gaitlens.synthetic.evaluate import evaluate_clip
+    from gaitlens_validation.keypoints import evaluate_clip
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=None)

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gaitlens.synthetic.evaluate import GROUPS, evaluate_clip  # noqa: E402
+from gaitlens_validation.keypoints import GROUPS, evaluate_clip  # noqa: E402
 
 LABEL = {"foot_index": "toe"}
 FUKUCHI = ROOT.parent / "shared" / "data" / "mocap" / "fukuchi2017"
@@ -34,7 +34,7 @@ MOCAP_TRIALS = (("RBDS001runT25", "right"), ("RBDS002runT45", "left"), ("RBDS032
 def render_mocap_clips(outdir: Path) -> Path:
     """Render the Fukuchi-driven clips (real running, measured pelvis) into ``outdir``."""
     from gaitlens.synthetic import render
-    from gaitlens.synthetic.mocap_driven import mocap_run
+    from gaitlens_validation.mocap_driven import mocap_run
 
     outdir.mkdir(parents=True, exist_ok=True)
     for name, facing in MOCAP_TRIALS:

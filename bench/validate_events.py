@@ -30,8 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from gaitlens import cleaning, events, strides  # noqa: E402
 from gaitlens.errors import GaitlensError  # noqa: E402
-from gaitlens.mocap import PoseNoise, list_trials, load_trial  # noqa: E402
-from gaitlens.validation.events import evaluate, pool, run  # noqa: E402
+from gaitlens_validation.events import evaluate, pool, run  # noqa: E402
+from gaitlens_validation.fukuchi import list_trials, load_trial  # noqa: E402
+from gaitlens_validation.noise import PoseNoise  # noqa: E402
 
 COLS = ["trial", "fps", "noise", "n_contacts", "ic_matched", "ic_bias_ms", "ic_median_abs_ms",
         "ic_p95_abs_ms", "to_bias_ms", "to_median_abs_ms", "to_p95_abs_ms",
@@ -78,8 +79,8 @@ def _stats(e: np.ndarray) -> tuple:
 def loto(data: Path, seeds=(0, 1, 2)) -> str:
     """Leave one trial out: choose each threshold on two trials (smallest worst-trial
     median |error|, for TO the worst of median and p95 - 15 ms), report the third."""
-    from gaitlens.mocap import to_side_view
-    from gaitlens.validation.events import match_events
+    from gaitlens_validation.events import match_events
+    from gaitlens_validation.fukuchi import to_side_view
 
     ic_grid = [("fraction", f, dict(ic_margin_legs_s=0.0, ic_belt_fraction=f))
                for f in (0.5, 0.6, 0.7, 0.75)]  # fmt: skip
@@ -164,7 +165,7 @@ def swaps(data: Path) -> str:
 
 
 def real(data: Path) -> str:
-    from gaitlens.validation.realvideo import track_video
+    from gaitlens_validation.realvideo import track_video
 
     out = ["## Real clips\n"]
     run_p = data / "videos" / "treadmill_side_runner_30fps.mp4"

@@ -13,7 +13,7 @@ Modes (``--modes``, comma-separated; default ``truth,track,fukuchi``):
   ``.truth.json`` through ``pipeline.analyze`` (MediaPipe). Slow.
 * ``fukuchi``: healthy runners of Fukuchi et al. 2017 (PeerJ 5:e3298), every trial in
   ``../shared/data/mocap/fukuchi2017``, projected to side-view keypoints
-  (``gaitlens.mocap.fukuchi.to_side_view``) with the MediaPipe-like noise model,
+  (``gaitlens_validation.fukuchi.to_side_view``) with the MediaPipe-like noise model,
   through ``analyze_track``: false-positive rate.
 
 For the synthetic modes: (1) confusion table (the sample clips' parameters: normal and
@@ -244,9 +244,9 @@ def fukuchi(args, bands) -> tuple:
     and leave-one-subject-out (bands rebuilt from the other subjects' noisy strides,
     mean +- 2 SD, for every metric whose shipped band came from the data)."""
     from gaitlens.config import AnalysisConfig
-    from gaitlens.mocap import fukuchi as fk
-    from gaitlens.mocap.noise import PoseNoise
     from gaitlens.pipeline import analyze_track
+    from gaitlens_validation import fukuchi as fk
+    from gaitlens_validation.noise import PoseNoise
 
     d = SHARED / "mocap" / "fukuchi2017"
     if not d.is_dir():

@@ -1,14 +1,14 @@
 """Validate gaitlens kinematics against marker-based truth (numbers in docs/kinematics.md).
 
 1. ``angles``: every Fukuchi trial in ../shared projected to a side view (noise-free and
-   with ``gaitlens.mocap.PoseNoise``), through cleaning -> events -> kinematics; RMSE of
+   with ``gaitlens_validation.noise.PoseNoise``), through cleaning -> events -> kinematics; RMSE of
    thigh angle, knee flexion and trunk-referenced hip flexion against the 3-D joint
    centres (sagittal plane), raw and after removing the per-trial mean offset.
 2. ``pelvis`` / ``pelvis-fukuchi``: synthetic renders (gaitlens.synthetic, pelvic tilt
    4-20 deg, both facing directions) through MediaPipe (segmentation on) -> cleaning ->
    pelvis.estimate_tilt,
    against the renderer's ASIS/PSIS tilt; ``pelvis-fukuchi``: renders driven by every
-   Fukuchi trial (``gaitlens.synthetic.mocap_driven``, tilt from the ASIS/PSIS markers).
+   Fukuchi trial (``gaitlens_validation.mocap_driven``, tilt from the ASIS/PSIS markers).
    ``--calibrate-pelvis`` refits the abdomen-protrusion line on all renders and reports
    the leave-one-out error; ``--write-constants`` stores it in reference_bands.json.
 
@@ -44,7 +44,7 @@ ANGLES = ("thigh_angle_deg", "knee_flexion_deg", "hip_flexion_deg")
 
 
 def angle_errors(fps: float, noise) -> pd.DataFrame:
-    from gaitlens.mocap import fukuchi
+    from gaitlens_validation import fukuchi
 
     rows = []
     for p in fukuchi.list_trials(kf.FUKUCHI):
@@ -66,7 +66,7 @@ def knee_decomposition(fps: float) -> pd.DataFrame:
     """Noise-free knee flexion RMSE per trial and side: from the unfiltered points (the
     projection and the angle definition) and as computed (after the low-pass)."""
     from gaitlens import kinematics
-    from gaitlens.mocap import fukuchi
+    from gaitlens_validation import fukuchi
 
     rows = []
     for p in fukuchi.list_trials(kf.FUKUCHI):
@@ -216,13 +216,13 @@ def render_clips(outdir: Path, specs) -> list:
 
 
 def render_fukuchi_clips(outdir: Path, duration_s: float = 4.0) -> list:
-    """Fukuchi-driven renders (gaitlens.synthetic.mocap_driven: pelvis from ASIS/PSIS)."""
+    """Fukuchi-driven renders (gaitlens_validation.mocap_driven: pelvis from ASIS/PSIS)."""
     from gaitlens import synthetic
     from gaitlens.config import AnalysisConfig
-    from gaitlens.mocap import fukuchi
     from gaitlens.pipeline import run_pose
-    from gaitlens.synthetic.mocap_driven import mocap_run
     from gaitlens.track import PoseTrack
+    from gaitlens_validation import fukuchi
+    from gaitlens_validation.mocap_driven import mocap_run
 
     outdir.mkdir(parents=True, exist_ok=True)
     out = []
@@ -323,7 +323,7 @@ def main(argv=None) -> int:
         if not kf.FUKUCHI.is_dir():
             print("no ../shared/data: skipping angles")
         else:
-            from gaitlens.mocap import PoseNoise
+            from gaitlens_validation.noise import PoseNoise
 
             for fps in args.fps:
                 for label, noise in (("noise-free", None), ("PoseNoise()", PoseNoise())):

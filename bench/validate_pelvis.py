@@ -72,7 +72,7 @@ TEST = [
 def fukuchi_specs() -> list:
     if not FUKUCHI.is_dir():
         return []
-    from gaitlens.mocap import fukuchi
+    from gaitlens_validation import fukuchi
 
     out = []
     for i, p in enumerate(fukuchi.list_trials(FUKUCHI)):
@@ -112,7 +112,7 @@ def ensure(spec: dict, cache: Path = CACHE, duration_s: float = 4.0, fps: float 
             pd.DataFrame({"pelvic_tilt_deg": tilt}).to_csv(sig, index=False)
             return PoseTrack.load(npz), tilt.to_numpy()
         if spec["kind"] == "fukuchi":
-            from gaitlens.synthetic.mocap_driven import mocap_run
+            from gaitlens_validation.mocap_driven import mocap_run
 
             run = mocap_run(spec["path"], start_s=spec.get("start_s", 8.0),
                             duration_s=duration_s, fps=fps,
@@ -248,7 +248,7 @@ def instride_fukuchi_specs() -> list:
     """Each Fukuchi trial twice: facing right from 6 s, facing left from 14 s."""
     if not FUKUCHI.is_dir():
         return []
-    from gaitlens.mocap import fukuchi
+    from gaitlens_validation import fukuchi
 
     return [{"name": f"K_{p.name[:13]}_{f[0]}{int(st)}", "kind": "fukuchi", "path": p,
              "facing": f, "start_s": st}

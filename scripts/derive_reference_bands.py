@@ -4,7 +4,7 @@ Sources (both CC BY 4.0; attribution in gaitlens/data/README.md):
 
 - Fukuchi, Fukuchi & Duarte (2017) Running Biomechanics Data Set, PeerJ 5:e3298:
   every running trial in ../shared/data/mocap/fukuchi2017 is projected to a noise-free
-  30 fps side view (``gaitlens.mocap.to_side_view``, camera on the runner's left, as in
+  30 fps side view (``gaitlens_validation.fukuchi.to_side_view``, camera on the runner's left, as in
   the real clip) and passed through the same stages as a video: cleaning -> events ->
   strides -> kinematics -> stride metrics. Pelvic tilt bands use the ASIS/PSIS markers.
 - Fukuchi et al. normative running strides (BMC and Running Injury Clinic, 46 runners,
@@ -17,7 +17,7 @@ estimable), after dropping strides more than 3.5 robust z (median/MAD) from thei
 trial's median (event-detection failures); tilt bands from markers keep every stride.
 Norm metrics: mean +- 2 SD over the 46 subjects' means.
 Fukuchi bands also record ``mean/sd_with_pose_noise``: the same metrics measured through
-``gaitlens.mocap.PoseNoise`` (MediaPipe-like keypoint noise), i.e. the spread a healthy
+``gaitlens_validation.noise.PoseNoise`` (MediaPipe-like keypoint noise), i.e. the spread a healthy
 runner's strides show to the tool (not used for low/high).
 Literature bands (BIOMECHANICS.md section 8) where the data cannot give one (trunk lean:
 the Fukuchi set has no trunk markers).
@@ -119,7 +119,7 @@ def band_from_strides(x: np.ndarray, trial: np.ndarray, robust: bool = True) -> 
 def fukuchi_runs(data: Path, noise=None):
     import kinematics_fukuchi as kf
 
-    from gaitlens.mocap import fukuchi
+    from gaitlens_validation import fukuchi
 
     runs = []
     for p in fukuchi.list_trials(data / "mocap" / "fukuchi2017"):
@@ -138,7 +138,8 @@ def fukuchi_runs(data: Path, noise=None):
 
 def measured_spread(noisy_runs) -> dict:
     """Mean and SD of each metric as measured through MediaPipe-like keypoint noise
-    (``gaitlens.mocap.PoseNoise``): what a healthy runner's strides look like to the tool."""
+    (``gaitlens_validation.noise.PoseNoise``): what a healthy runner's strides look
+    like to the tool."""
     allt = pd.concat([r.table.assign(trial=r.name) for r in noisy_runs], ignore_index=True)
     out = {}
     for m in FUKUCHI_METRICS:
@@ -280,7 +281,7 @@ def main(argv=None) -> int:
     print("Fukuchi trials ...", file=sys.stderr)
     runs = fukuchi_runs(args.data)
     f_bands, consts = derive_fukuchi(runs)
-    from gaitlens.mocap import PoseNoise
+    from gaitlens_validation.noise import PoseNoise
 
     print("Fukuchi trials with PoseNoise ...", file=sys.stderr)
     for m, extra in measured_spread(fukuchi_runs(args.data, noise=PoseNoise())).items():

@@ -28,8 +28,9 @@ def _need(path: Path) -> Path:
 
 @pytest.mark.parametrize("trial", ["RBDS001runT25", "RBDS002runT25", "RBDS002runT45"])
 def test_fukuchi_60fps_with_noise(trial):
-    from gaitlens.mocap import PoseNoise, load_trial
-    from gaitlens.validation.events import evaluate, pool
+    from gaitlens_validation.events import evaluate, pool
+    from gaitlens_validation.fukuchi import load_trial
+    from gaitlens_validation.noise import PoseNoise
 
     tr = load_trial(_need(FUKUCHI / f"{trial}markers.txt"))
     res = pool([evaluate(tr, 60, PoseNoise(), seed, duration_s=20) for seed in (0, 1)])
@@ -48,8 +49,8 @@ def test_fukuchi_ic_bias_does_not_depend_on_speed():
     """Same runner at 2.5 and 4.5 m/s, noise-free, first 20 s: the IC bias differs by
     5.5 ms with the belt-relative margin (12.5 ms with the previous 0.6 x belt-speed
     rule; 7 and 20 ms over the whole trials)."""
-    from gaitlens.mocap import load_trial
-    from gaitlens.validation.events import evaluate
+    from gaitlens_validation.events import evaluate
+    from gaitlens_validation.fukuchi import load_trial
 
     bias = {}
     for trial in ("RBDS002runT25", "RBDS002runT45"):
@@ -59,8 +60,9 @@ def test_fukuchi_ic_bias_does_not_depend_on_speed():
 
 
 def test_fukuchi_noise_free_and_swaps():
-    from gaitlens.mocap import PoseNoise, load_trial
-    from gaitlens.validation.events import evaluate
+    from gaitlens_validation.events import evaluate
+    from gaitlens_validation.fukuchi import load_trial
+    from gaitlens_validation.noise import PoseNoise
 
     tr = load_trial(_need(FUKUCHI / "RBDS002runT25markers.txt"))
     clean_r = evaluate(tr, 60, None, 0, duration_s=20).row()
@@ -76,7 +78,7 @@ def test_fukuchi_noise_free_and_swaps():
 
 
 def _track(path):
-    from gaitlens.validation.realvideo import track_video
+    from gaitlens_validation.realvideo import track_video
 
     return track_video(_need(path))
 

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.slow
 def test_mediapipe_tracks_the_synthetic_runner(tmp_path):
     pytest.importorskip("mediapipe")
     from gaitlens.synthetic import RunnerParams, render, simulate
-    from gaitlens.synthetic.evaluate import evaluate_clip
+    from gaitlens_validation.keypoints import evaluate_clip
 
     run = simulate(
         RunnerParams(

@@ -9,9 +9,9 @@ import pytest
 
 from gaitlens import cleaning
 from gaitlens.errors import NoRunnerDetectedError, NotRunningError, NotSideViewError
-from gaitlens.mocap import PoseNoise
 from gaitlens.pose.skeleton import INDEX
-from gaitlens.validation.stick import stick_track
+from gaitlens_validation.noise import PoseNoise
+from gaitlens_validation.stick import stick_track
 
 
 @pytest.mark.parametrize("facing,near", [("right", "right"), ("left", "left")])

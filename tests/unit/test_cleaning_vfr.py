@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from gaitlens import cleaning, events, strides
-from gaitlens.mocap import PoseNoise
-from gaitlens.validation.events import match_events
-from gaitlens.validation.stick import stick_track
+from gaitlens_validation.events import match_events
+from gaitlens_validation.noise import PoseNoise
+from gaitlens_validation.stick import stick_track
 
 
 def _vfr(track, seed=0):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from gaitlens import cleaning, events, strides
-from gaitlens.validation.events import match_events
-from gaitlens.validation.stick import stick_track
+from gaitlens_validation.events import match_events
+from gaitlens_validation.stick import stick_track
 
 
 def _errors(ev, truth):

@@ -7,9 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gaitlens.mocap import PoseNoise, force_contacts, list_trials, load_trial, to_side_view
-from gaitlens.mocap.fukuchi import _rigid_fit
 from gaitlens.pose.skeleton import INDEX
+from gaitlens_validation.fukuchi import (
+    force_contacts,
+    list_trials,
+    load_trial,
+    rigid_fit,
+    to_side_view,
+)
+from gaitlens_validation.noise import PoseNoise
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mocap" / "fukuchi2017"
 
@@ -19,14 +25,14 @@ def _rot(a):
     return np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
 
 
-def test_rigid_fit_recovers_known_motion():
+def testrigid_fit_recovers_known_motion():
     rng = np.random.default_rng(0)
     ref = rng.normal(size=(4, 3))
     angles = np.linspace(0, 1.5, 20)
     t = rng.normal(size=(20, 3))
     cur = np.stack([ref @ _rot(a).T + ti for a, ti in zip(angles, t)])
     cur[5, 2] = np.nan
-    r, tt = _rigid_fit(ref, cur)
+    r, tt = rigid_fit(ref, cur)
     ok = np.arange(20) != 5
     assert np.allclose(r[ok], np.stack([_rot(a) for a in angles])[ok], atol=1e-9)
     assert np.allclose(tt[ok], t[ok], atol=1e-9)

@@ -172,7 +172,7 @@ def test_angles_match_marker_truth_on_projected_fukuchi():
     if not path.is_file():
         pytest.skip("Fukuchi data not available")
     from gaitlens import cleaning
-    from gaitlens.mocap import load_trial, to_side_view
+    from gaitlens_validation.fukuchi import load_trial, to_side_view
 
     trial = load_trial(path)
     track, _ = to_side_view(trial, fps=60.0, camera_side="left", duration_s=8.0, start_s=2.0)

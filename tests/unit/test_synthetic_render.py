@@ -53,7 +53,7 @@ def test_mocap_driven_run():
     path = FUKUCHI / "RBDS001runT25markers.txt"
     if not path.exists():
         pytest.skip("Fukuchi data not available")
-    from gaitlens.synthetic.mocap_driven import mocap_run
+    from gaitlens_validation.mocap_driven import mocap_run
 
     r = mocap_run(path, duration_s=2.0, fps=30, image_size_px=(240, 320))
     assert r.n_frames == 60

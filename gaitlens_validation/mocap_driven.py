@@ -1,14 +1,14 @@
 """Mocap-driven mode: the figure moved by real treadmill running (Fukuchi et al. 2017).
 
 Marker trajectories of the Running Biomechanics Data Set (Fukuchi, Fukuchi & Duarte
-2017, PeerJ 5:e3298, CC BY 4.0) are loaded with ``gaitlens.mocap.fukuchi`` (joint
+2017, PeerJ 5:e3298, CC BY 4.0) are loaded with ``gaitlens_validation.fukuchi`` (joint
 centres from the markers and the static trial: Harrington hip, cluster-fitted knee and
 ankle; heel marker; metatarsal heads), projected to the sagittal plane and drawn with
 the same renderer as the parametric model. What comes from the data: hips, knees,
 ankles, heels, the foot's direction, the pelvis (midpoints of the two ASIS and the two
 PSIS markers, hence the pelvic tilt), the belt speed and, where a force file exists, IC
 and TO from the vertical ground reaction force. What is assumed (no markers above the
-pelvis): trunk lean (``gaitlens.mocap.fukuchi.TRUNK_LEAN_DEG``), the arms (swinging
+pelvis): trunk lean (``gaitlens_validation.fukuchi.TRUNK_LEAN_DEG``), the arms (swinging
 opposite the thighs, as in the parametric model), head and face, and the toe tip
 (the shoe's tip, one foot length from the heel along the heel -> metatarsal line).
 
@@ -24,8 +24,8 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from .model import RunnerParams, _rot
-from .run import (
+from gaitlens.synthetic.model import RunnerParams, _rot
+from gaitlens.synthetic.run import (
     SIDES,
     Camera,
     ProjectedRun,
@@ -63,7 +63,7 @@ class MocapRun(ProjectedRun):
         return pts, sig
 
     def to_pose_track(self, noise_px: float = 0.0, seed: Optional[int] = None):
-        from .run import SyntheticRun
+        from gaitlens.synthetic.run import SyntheticRun
 
         return SyntheticRun.to_pose_track(self, noise_px=noise_px, seed=seed)
 
@@ -91,7 +91,7 @@ def mocap_run(
 
     ``render_options`` go to ``RunnerParams`` (noise, crf, camera distance, ...).
     """
-    from ..mocap import fukuchi as fk
+    from . import fukuchi as fk
 
     trial = fk.load_trial(markers_path)
     height = trial.height_m if np.isfinite(trial.height_m) else 1.75

@@ -13,43 +13,12 @@ depth). Reported per landmark group (hips, knees, ankles, heels, toes), per side
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import pandas as pd
 
 GROUPS = ("hip", "knee", "ankle", "heel", "foot_index")
 _TRUTH_NAME = {"foot_index": "toe"}
-
-
-def run_pose(video_path, backend: str = "mediapipe", max_frames: Optional[int] = None, **options):
-    """Run a pose backend over a video; returns a ``PoseTrack``."""
-    from ..pose import create_backend
-    from ..track import PoseTrack
-    from ..video import probe, read_frames
-
-    meta = probe(video_path)
-    est = create_backend(backend, **options)
-    xy, vis, ts = [], [], []
-    try:
-        for fr in read_frames(video_path):
-            if max_frames is not None and fr.index >= max_frames:
-                break
-            res = est.process(fr.image, fr.time_s)
-            xy.append(res.xy_px)
-            vis.append(res.visibility)
-            ts.append(fr.time_s)
-        info = est.info()
-    finally:
-        est.close()
-    return PoseTrack(
-        time_s=np.array(ts),
-        xy_px=np.array(xy),
-        visibility=np.array(vis),
-        frame_size_px=(meta.width_px, meta.height_px),
-        video=meta.to_dict(),
-        backend=info,
-    )
 
 
 def keypoint_errors(track, truth: pd.DataFrame, near_side: str, leg_length_px: float):
@@ -103,12 +72,15 @@ def summarize(track, truth: pd.DataFrame, near_side: str, leg_length_px: float) 
     return out
 
 
-def evaluate_clip(video_path, max_frames: Optional[int] = None, **options) -> dict:
-    """Detection rate and keypoint error of MediaPipe on a synthetic clip with truth."""
-    from .truth import load_truth
+def evaluate_clip(video_path, **options) -> dict:
+    """Detection rate and keypoint error of the pose stage on a synthetic clip with
+    truth; ``options`` are ``AnalysisConfig`` fields (e.g. ``model_complexity=2``)."""
+    from gaitlens.config import AnalysisConfig
+    from gaitlens.pipeline import run_pose
+    from gaitlens.synthetic.truth import load_truth
 
     meta, truth = load_truth(video_path)
-    track = run_pose(video_path, max_frames=max_frames, **options)
+    track = run_pose(video_path, AnalysisConfig(**options), progress=False)
     res = summarize(track, truth, meta["near_side"], meta["leg_length_px"])
     res["clip"] = Path(video_path).name
     return res

@@ -40,8 +40,8 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from ..pose.skeleton import INDEX, LANDMARK_NAMES, N_LANDMARKS
-from ..track import PoseTrack
+from gaitlens.pose.skeleton import INDEX, LANDMARK_NAMES, N_LANDMARKS
+from gaitlens.track import PoseTrack
 
 MARKER_RATE_HZ = 150.0  # Fukuchi et al. 2017, methods
 FORCE_RATE_HZ = 300.0  # Fukuchi et al. 2017, methods
@@ -141,7 +141,7 @@ def _lab_axes(markers: dict) -> np.ndarray:
     return np.vstack([fwd, up, right])
 
 
-def _rigid_fit(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def rigid_fit(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares rotation R (n,3,3) and translation t (n,3) with cur ~ R ref + t.
 
     ``ref`` (m,3) markers of the cluster in the static trial, ``cur`` (n,m,3) per frame.
@@ -218,7 +218,7 @@ def _static_local(static: dict, cluster: list[str], points: list[list[str]]):
 def _segment_points(run: dict, static: dict, cluster: list[str], points: list[list[str]]):
     ref, pts = _static_local(static, cluster, points)
     cur = np.stack([run[c] for c in cluster], axis=1)
-    r, t = _rigid_fit(ref, cur)
+    r, t = rigid_fit(ref, cur)
     return [np.einsum("nij,j->ni", r, p) + t for p in pts]
 
 
@@ -436,7 +436,7 @@ def to_side_view(
     Marker data (150 Hz) are linearly resampled to ``fps``. Landmarks without markers
     (eyes, mouth, arms, hands) are NaN with visibility 0; shoulders, ears and nose
     follow the stated assumption (``_upper_body``). ``noise`` (a
-    ``gaitlens.mocap.noise.PoseNoise`` or None) perturbs the keypoints the way
+    ``gaitlens_validation.noise.PoseNoise`` or None) perturbs the keypoints the way
     MediaPipe does; the truth is noise-free.
 
     Returns the ``PoseTrack`` and a truth dict: ``events`` (force contacts, or None when

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..pose.skeleton import INDEX, LEG_POINTS
+from gaitlens.pose.skeleton import INDEX, LEG_POINTS
 
 _LEG = {side: [INDEX[f"{side}_{p}"] for p in LEG_POINTS] for side in ("left", "right")}
 

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import cleaning, events, strides
-from ..mocap import PoseNoise, load_trial, to_side_view
+from gaitlens import cleaning, events, strides
+
+from .fukuchi import load_trial, to_side_view
+from .noise import PoseNoise
 
 SIDES = ("left", "right")
 
@@ -184,7 +186,7 @@ def run(
     **kw,
 ) -> pd.DataFrame:
     """Every trial with a force file x frame rate: noise-free and noisy (seeds pooled)."""
-    from ..mocap import list_trials
+    from .fukuchi import list_trials
 
     rows = []
     for path in list_trials(data_dir):

@@ -1,1 +1,0 @@
-"""Validation of gaitlens stages against ground truth (Fukuchi et al. 2017 force plates)."""
