@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from gaitlens import kinematics, stride_metrics
+from gaitlens import kinematics
 from gaitlens_validation import fukuchi
 
 REPO = Path(__file__).resolve().parents[1]
@@ -120,7 +120,7 @@ def run_trial(
         ev = events.detect(clean, cfg)
     st = strides.segment(ev, clean, cfg)
     frames = kinematics.compute(clean, ev, cfg)
-    table = stride_metrics.measure(st.valid, frames, ev, clean, cfg)
+    table = strides.measure(st.valid, frames, ev, clean, cfg)
     tr = truth_signals(trial, frames["time_s"].to_numpy(), t0=0.0)
     return TrialRun(
         name=trial.name,

@@ -36,8 +36,8 @@ def clips() -> list:
 
 def pose_track(video: Path):
     from gaitlens.config import AnalysisConfig
+    from gaitlens.io.track import PoseTrack
     from gaitlens.pipeline import run_pose
-    from gaitlens.track import PoseTrack
 
     p = TRACK_CACHE / f"{video.stem}.npz"
     if p.is_file():
@@ -50,7 +50,7 @@ def pose_track(video: Path):
 
 def snapshot(video: Path) -> dict:
     """analysis.json, strides.csv and the report's numbers and texts for one clip."""
-    import gaitlens.video as gv
+    import gaitlens.io.video as gv
     from gaitlens.pipeline import analyze_track
     from gaitlens.report import html
 

@@ -173,7 +173,7 @@ def real(data: Path) -> str:
         tr = track_video(run_p)
         c = cleaning.clean(tr)
         ev = events.detect(c)
-        s = strides.summarize(strides.segment(ev, c))
+        s = strides.summarize_timing(strides.segment(ev, c))
         out.append(
             f"- treadmill_side_runner_30fps: activity {c.activity}, facing {c.facing}, near "
             f"leg {c.near_side}, swaps repaired {len(c.swaps_repaired)} frames, "

@@ -101,9 +101,9 @@ def _rendered_track(run, knob, mag, args):
     """Render the run (sample-clip look, ``--render-size``) and run MediaPipe once;
     the pose track is cached in ``--cache`` so that rule changes re-run in seconds."""
     from gaitlens.config import AnalysisConfig
+    from gaitlens.io.track import PoseTrack
     from gaitlens.pipeline import run_pose
     from gaitlens.synthetic import render
-    from gaitlens.track import PoseTrack
 
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)

@@ -105,8 +105,8 @@ def hip_delay(folder: Path) -> None:
 
     from gaitlens import cleaning, kinematics, landmark_bias
     from gaitlens.config import AnalysisConfig
+    from gaitlens.io.track import PoseTrack
     from gaitlens.pipeline import analyze_track
-    from gaitlens.track import PoseTrack
 
     files = _lag_render_files(folder)
     if not files:
@@ -194,10 +194,10 @@ def hip_delay(folder: Path) -> None:
 def render_clips(outdir: Path, specs) -> list:
     from gaitlens import synthetic
     from gaitlens.config import AnalysisConfig
+    from gaitlens.io.track import PoseTrack
     from gaitlens.pipeline import run_pose
     from gaitlens.synthetic.model import RunnerParams
     from gaitlens.synthetic.run import simulate
-    from gaitlens.track import PoseTrack
 
     outdir.mkdir(parents=True, exist_ok=True)
     out = []
@@ -219,8 +219,8 @@ def render_fukuchi_clips(outdir: Path, duration_s: float = 4.0) -> list:
     """Fukuchi-driven renders (gaitlens_validation.mocap_driven: pelvis from ASIS/PSIS)."""
     from gaitlens import synthetic
     from gaitlens.config import AnalysisConfig
+    from gaitlens.io.track import PoseTrack
     from gaitlens.pipeline import run_pose
-    from gaitlens.track import PoseTrack
     from gaitlens_validation import fukuchi
     from gaitlens_validation.mocap_driven import mocap_run
 

@@ -91,7 +91,7 @@ def sample_specs() -> list:
 
 def ensure(spec: dict, cache: Path = CACHE, duration_s: float = 4.0, fps: float = 30.0):
     """Render + MediaPipe one clip (cached): returns (PoseTrack, truth tilt per frame)."""
-    from gaitlens.track import PoseTrack
+    from gaitlens.io.track import PoseTrack
 
     cache.mkdir(parents=True, exist_ok=True)
     npz, sig = cache / f"{spec['name']}.npz", cache / f"{spec['name']}.tilt.csv"
@@ -297,7 +297,7 @@ def smooth_curve(curve: np.ndarray, harmonics: int = N_HARMONICS) -> np.ndarray:
 
 def _stride_ranges(t, x, events) -> np.ndarray:
     """5-95 % range of ``x`` within each stride [IC, next IC of the same foot), as
-    gaitlens.stride_metrics computes ``pelvic_tilt_rom_deg``."""
+    gaitlens.strides.metrics computes ``pelvic_tilt_rom_deg``."""
     out = []
     for side in ("left", "right"):
         ic = np.sort(np.asarray(events.ic_s.get(side, []), float))
@@ -351,7 +351,7 @@ def _diag_pose(
     with MediaPipe's landmark smoothing OFF (``smooth_landmarks`` False: no One Euro lag,
     more jitter; the pipeline keeps it on). ``hv``: the heavy model (complexity 2, smoothing
     on as in the pipeline; needs ``gaitlens install-model``, see docs/pelvis.md)."""
-    from gaitlens import video
+    from gaitlens.io import video
     from gaitlens.pose import silhouette
     from gaitlens.pose.mediapipe import quiet_native_stderr
 
@@ -769,7 +769,7 @@ def real_clip() -> None:
         return
     from gaitlens import cleaning, pelvis
     from gaitlens.config import AnalysisConfig
-    from gaitlens.track import PoseTrack
+    from gaitlens.io.track import PoseTrack
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -2,28 +2,26 @@
 
 Public API: ``analyze``, ``analyze_folder``, ``load``, ``Analysis``, ``__version__``.
 Imports are lazy so that ``import gaitlens`` stays fast (no MediaPipe, no network).
+No module of the package imports this one (they read ``_version``), so these lazy
+imports close no import cycle.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["analyze", "analyze_folder", "load", "Analysis", "__version__"]
 
 
 def __getattr__(name):
-    if name == "analyze":
-        from .pipeline import analyze
+    if name in ("analyze", "load"):
+        from . import pipeline
 
-        return analyze
+        return getattr(pipeline, name)
     if name == "analyze_folder":
         from .batch import analyze_folder
 
         return analyze_folder
-    if name == "load":
-        from .analysis import load
-
-        return load
     if name == "Analysis":
         from .analysis import Analysis
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from . import __version__
+from ._version import __version__
 from .errors import GaitlensError, OutputError
 
 
@@ -128,8 +128,8 @@ def _config(args):
 
 
 def _cmd_analyze(args) -> int:
+    from .io.video import probe
     from .pipeline import analyze
-    from .video import probe
 
     cfg = _config(args)
     video = Path(args.video)

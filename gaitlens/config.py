@@ -54,6 +54,12 @@ class AnalysisConfig:
     # user overrides of reference bands and fault rules: {metric: {low/high: value}}
     bands: dict = field(default_factory=dict)
     faults: dict = field(default_factory=dict)
+    # the stages' own parameters: [cleaning] (CleaningConfig fields; its algorithms as
+    # sub-tables, e.g. [cleaning.swap] switch_cost_legs = 0.3), [events] (FootBeltEvents
+    # fields) and [strides] (StrideLimits fields); see cleaning_config() and friends
+    cleaning: dict = field(default_factory=dict)
+    events: dict = field(default_factory=dict)
+    strides: dict = field(default_factory=dict)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> AnalysisConfig:
@@ -75,7 +81,7 @@ class AnalysisConfig:
                 f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(names))}"
             )
         clean = {k: v for k, v in changes.items() if v is not None}
-        for k in ("bands", "faults"):
+        for k in self.TABLES:
             if k in clean:
                 merged = {**getattr(self, k)}
                 for key, val in clean[k].items():
@@ -96,9 +102,47 @@ class AnalysisConfig:
             raise ConfigError("pose_workers must be between 1 and 64")
         if self.model_complexity not in (0, 1, 2):
             raise ConfigError("model_complexity must be 0, 1 or 2")
+        # stage tables: unknown keys fail now, not halfway through an analysis
+        if self.cleaning:
+            self.cleaning_config()
+        if self.events:
+            self.events_config()
+        if self.strides:
+            self.stride_limits()
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    # ------------------------------------------------------------- stage settings
+    #: options that are tables of their own (merged key by key)
+    TABLES = ("bands", "faults", "cleaning", "events", "strides")
+
+    def cleaning_config(self):
+        """The cleaning stage's ``CleaningConfig``: defaults, ``cutoff_hz`` and
+        ``max_gap_s``, then the ``[cleaning]`` table."""
+        from . import cleaning
+
+        cfg = cleaning.CleaningConfig()
+        if self.cutoff_hz:
+            cfg.lowpass = cleaning.LowPass(
+                cutoff_hz=float(self.cutoff_hz), max_fraction_nyquist=0.9
+            )
+        if self.max_gap_s:
+            cfg.gaps = cleaning.GapFiller(max_gap_s=float(self.max_gap_s))
+        return _apply(cfg, self.cleaning, "cleaning")
+
+    def events_config(self):
+        """The events stage's ``EventsConfig``: ``FootBeltEvents`` with the ``[events]``
+        table applied."""
+        from . import events
+
+        return events.EventsConfig(detector=_apply(events.FootBeltEvents(), self.events, "events"))
+
+    def stride_limits(self):
+        """The stride stage's ``StrideLimits``: ``min_strides``, then ``[strides]``."""
+        from .strides import StrideLimits
+
+        return _apply(StrideLimits(min_strides=int(self.min_strides)), self.strides, "strides")
 
     # options that change the pose stage: a saved pose track is reused only if equal
     POSE_KEYS = (
@@ -111,3 +155,20 @@ class AnalysisConfig:
 
     def pose_signature(self) -> dict:
         return {k: getattr(self, k) for k in self.POSE_KEYS}
+
+
+def _apply(obj, changes: dict, where: str):
+    """``obj`` (a dataclass) with ``changes`` applied; a dict value for a field that is
+    itself a dataclass is applied to it (``[cleaning.swap]``). Unknown keys raise
+    ``ConfigError`` naming the valid ones."""
+    names = {f.name for f in dataclasses.fields(obj)}
+    updates = {}
+    for key, val in (changes or {}).items():
+        if key not in names:
+            raise ConfigError(f"[{where}] {key}: unknown option; valid: {', '.join(sorted(names))}")
+        cur = getattr(obj, key)
+        if isinstance(val, dict) and dataclasses.is_dataclass(cur):
+            updates[key] = _apply(cur, val, f"{where}.{key}")
+        else:
+            updates[key] = tuple(val) if isinstance(cur, tuple) else val
+    return dataclasses.replace(obj, **updates)

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .cleaning import _median_leg_length as _leg_px
-from .cleaning import nanmean_rows
-
-SIDES = ("left", "right")
+from .cleaning.filters import LowPass
+from .schema import SIDES
+from .signals import crossings, leg_length_px, nanmean_rows, robust_sd, runs
 
 
 @dataclass
@@ -53,23 +52,6 @@ class GaitEvents:
                                           "interpolated": it, "quality": qq}))  # fmt: skip
         df = pd.concat(rows, ignore_index=True)
         return df.sort_values("time_s", kind="stable").reset_index(drop=True)
-
-
-def _crossings(h: np.ndarray, t: np.ndarray, thr: float, direction: int) -> np.ndarray:
-    """Sub-frame times where ``h`` crosses ``thr`` downward (-1) or upward (+1)."""
-    a, b = h[:-1], h[1:]
-    ok = np.isfinite(a) & np.isfinite(b)
-    if direction < 0:
-        i = np.flatnonzero(ok & (a >= thr) & (b < thr))
-    else:
-        i = np.flatnonzero(ok & (a < thr) & (b >= thr))
-    frac = (thr - h[i]) / (h[i + 1] - h[i])
-    return t[i] + frac * (t[i + 1] - t[i])
-
-
-def _segments(mask: np.ndarray):
-    d = np.diff(np.concatenate([[0], mask.astype(int), [0]]))
-    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
 
 
 @dataclass
@@ -118,7 +100,7 @@ class FootHeightEvents:
         h = self.height_legs(clean, side) if h is None else h
         contact = h < self.contact_threshold_legs
         dt = float(np.median(np.diff(t)))
-        starts, ends = _segments(contact)
+        starts, ends = runs(contact)
         # close short airborne gaps, then drop short contacts
         if len(starts) > 1:
             gap = (starts[1:] - ends[:-1]) * dt
@@ -133,8 +115,8 @@ class FootHeightEvents:
         dt = float(np.median(np.diff(t)))
         h = self.height_legs(clean, side)
         starts, ends = self.segments(clean, side, h)
-        ic_c = _crossings(h, t, self.ic_threshold_legs, -1)
-        to_c = _crossings(h, t, self.to_threshold_legs, +1)
+        ic_c = crossings(h, t, self.ic_threshold_legs, -1)
+        to_c = crossings(h, t, self.to_threshold_legs, +1)
         ics, tos = [], []
         for s0, e0 in zip(starts, ends):  # contacts, not frames
             ics.append(self._nearest(ic_c, t[s0] - 0.5 * dt if s0 > 0 else np.nan, dt))
@@ -152,7 +134,7 @@ def _first_crossing(t, x, thr, lo, hi, direction, last=False, mode="end") -> flo
     """Sub-frame crossing of ``thr`` by ``x`` within [lo, hi]: the first (``last=False``)
     or last one; with ``mode="mid"`` the midpoint of the first and last crossing (noise
     makes a slow crossing cross several times; the midpoint is unbiased)."""
-    c = _crossings(x, t, thr, direction)
+    c = crossings(x, t, thr, direction)
     c = c[(c >= lo) & (c <= hi)]
     if len(c) == 0:
         return np.nan
@@ -218,8 +200,6 @@ class FootBeltEvents(FootHeightEvents):
         pts = clean.points
         heel, toe = pts[f"{side}_heel"], pts[f"{side}_foot_index"]
         if self.smooth_hz > 0:
-            from .cleaning import LowPass
-
             lp = LowPass(cutoff_hz=self.smooth_hz, max_fraction_nyquist=0.9)
             heel = lp.apply(heel, clean.sampling_rate_hz)
             toe = lp.apply(toe, clean.sampling_rate_hz)
@@ -245,8 +225,6 @@ class FootBeltEvents(FootHeightEvents):
         """Toe track for the TO cues, low-passed at ``to_smooth_hz`` (5 Hz: the toe's TO
         cues carry the far foot's noise; 4, 5 and 6 Hz compared leaving one trial out,
         docs/events.md)."""
-        from .cleaning import LowPass
-
         lp = LowPass(cutoff_hz=self.to_smooth_hz, max_fraction_nyquist=0.9)
         return lp.apply(clean.points[f"{side}_foot_index"], clean.sampling_rate_hz)
 
@@ -266,7 +244,8 @@ class FootBeltEvents(FootHeightEvents):
         h_toe = (toe[:, 1] - toe_level) / clean.leg_length_px
         thr_v = self.ic_belt_fraction * belt
         if self.ic_margin_legs_s > 0:  # foot still moving forward relative to the belt
-            leg = np.nanmean([_leg_px(clean.points, sd) for sd in SIDES])  # symmetric in facing
+            # both legs' mean: symmetric in facing
+            leg = np.nanmean([leg_length_px(clean.points, sd) for sd in SIDES])
             frac = 1.0 - self.ic_margin_legs_s * leg / max(-belt, 1e-9)
             thr_v = float(np.clip(frac, *self.ic_fraction_range)) * belt
         ic = np.full(len(ic0), np.nan)
@@ -319,7 +298,7 @@ def impute_contact_outliers(
     if k <= 0 or ok.sum() < min_n:
         return to, imputed
     med = float(np.median(d[ok]))
-    sd = max(1.4826 * float(np.median(np.abs(d[ok] - med))), floor_s)
+    sd = max(robust_sd(d[ok], center=med), floor_s)
     ic = np.asarray(ic, float)
     gap = np.diff(ic)
     typical = np.nanmedian(gap) if np.isfinite(gap).any() else np.nan
@@ -369,13 +348,22 @@ class PelvisRelativeEvents:
 
 @dataclass
 class EventsConfig:
+    """The event detector (``AnalysisConfig.events_config()`` builds it from the
+    config's ``[events]`` table: any ``FootBeltEvents`` field)."""
+
     detector: object = field(default_factory=lambda: FootBeltEvents())
 
 
 def _resolve(config) -> EventsConfig:
+    """An ``EventsConfig``, a detector (with ``detect_side``), an ``AnalysisConfig``
+    (its ``events_config()``) or None (defaults)."""
     if isinstance(config, EventsConfig):
         return config
-    return EventsConfig()
+    if config is None:
+        return EventsConfig()
+    if hasattr(config, "detect_side"):
+        return EventsConfig(detector=config)
+    return config.events_config()
 
 
 def _near_flag(times: np.ndarray, t: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -24,11 +24,22 @@ from typing import Optional
 
 import numpy as np
 import pandas as pd
-from scipy.ndimage import median_filter
 
-from . import schema
-
-SIDES = schema.SIDES
+from . import landmark_bias, pelvis, schema, signals
+from .pose.skeleton import LEG_POINTS
+from .schema import SIDES
+from .signals import (
+    angular_rate_deg_per_s,
+    derivative,
+    foot_angle_deg,
+    midpoint,
+    point,
+    running_median,
+    segment_angle_deg,
+    trunk_lean_deg,
+    visibility,
+    wrap_deg,
+)
 
 #: Running-median window that defines the treadmill frame for the pelvis position:
 #: at least two strides at any running cadence (stride time <= 0.9 s at >= 135 spm).
@@ -41,35 +52,6 @@ LEG_LENGTH_PER_HEIGHT = 0.491
 
 #: Visibility under which the far hip is not used for the pelvis point.
 FAR_HIP_MIN_VISIBILITY = 0.5
-
-LEG_POINTS = ("hip", "knee", "ankle", "heel", "foot_index")
-
-
-# --------------------------------------------------------------------------- angles
-def segment_angle_deg(proximal: np.ndarray, distal: np.ndarray) -> np.ndarray:
-    """Angle of proximal -> distal from vertical-down, + when the distal end is forward.
-
-    Points are (n, 2) in the analysis frame (x forward, y up).
-    """
-    d = np.asarray(distal, float) - np.asarray(proximal, float)
-    return np.degrees(np.arctan2(d[..., 0], -d[..., 1]))
-
-
-def trunk_lean_deg(hip_mid: np.ndarray, shoulder_mid: np.ndarray) -> np.ndarray:
-    """Hip midpoint -> shoulder midpoint from vertical-up, + forward."""
-    d = np.asarray(shoulder_mid, float) - np.asarray(hip_mid, float)
-    return np.degrees(np.arctan2(d[..., 0], d[..., 1]))
-
-
-def foot_angle_deg(heel: np.ndarray, toe: np.ndarray) -> np.ndarray:
-    """Heel -> toe from the forward horizontal, + toe up."""
-    d = np.asarray(toe, float) - np.asarray(heel, float)
-    return np.degrees(np.arctan2(d[..., 1], d[..., 0]))
-
-
-def wrap_deg(a: np.ndarray) -> np.ndarray:
-    """Angles into (-180, 180]."""
-    return (np.asarray(a, float) + 180.0) % 360.0 - 180.0
 
 
 # --------------------------------------------------------------------------- hamstrings
@@ -146,66 +128,6 @@ class HamstringModel:
 HAMSTRINGS = HamstringModel()
 
 
-# --------------------------------------------------------------------------- helpers
-def _nan2(n: int) -> np.ndarray:
-    return np.full((n, 2), np.nan)
-
-
-def _point(clean, name: str) -> np.ndarray:
-    p = clean.points.get(name)
-    n = len(clean.time_s)
-    return _nan2(n) if p is None else np.asarray(p, float)
-
-
-def _vis(clean, name: str) -> np.ndarray:
-    n = len(clean.time_s)
-    v = getattr(clean, "visibility", None) or {}
-    return np.asarray(v[name], float) if name in v else np.full(n, np.nan)
-
-
-def midpoint(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Midpoint of two (n, 2) point tracks; the one that exists where the other is NaN."""
-    both = np.isfinite(a).all(axis=-1, keepdims=True) & np.isfinite(b).all(axis=-1, keepdims=True)
-    return np.where(both, 0.5 * (a + b), np.where(np.isnan(a), b, a))
-
-
-def _odd(k: float) -> int:
-    k = max(3, int(round(k)))
-    return k if k % 2 else k + 1
-
-
-def running_median(x: np.ndarray, window_n: int) -> np.ndarray:
-    """Running median (NaN-tolerant: gaps are interpolated for the filter only)."""
-    x = np.asarray(x, float)
-    ok = np.isfinite(x)
-    if ok.sum() < 2:
-        return np.full_like(x, np.nan)
-    idx = np.arange(len(x))
-    filled = np.interp(idx, idx[ok], x[ok])
-    return median_filter(filled, size=_odd(min(window_n, len(x))), mode="nearest")
-
-
-def derivative(y: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """dy/dt with central differences on the real (possibly uneven) timestamps."""
-    y = np.asarray(y, float)
-    if len(y) < 3:
-        return np.full_like(y, np.nan)
-    return np.gradient(y, np.asarray(t, float))
-
-
-def angular_rate_deg_per_s(a_deg: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """d(angle)/dt, central differences of wrapped angle changes (NaN stays local)."""
-    a = np.asarray(a_deg, float)
-    t = np.asarray(t, float)
-    out = np.full_like(a, np.nan)
-    if len(a) < 3:
-        return out
-    out[1:-1] = wrap_deg(a[2:] - a[:-2]) / (t[2:] - t[:-2])
-    out[0] = wrap_deg(a[1] - a[0]) / (t[1] - t[0])
-    out[-1] = wrap_deg(a[-1] - a[-2]) / (t[-1] - t[-2])
-    return out
-
-
 def contact_mask(time_s: np.ndarray, ic_s, to_s) -> np.ndarray:
     """1 for frames within IC..TO of one foot, else 0 (vectorised over frames)."""
     t = np.asarray(time_s, float)
@@ -224,14 +146,13 @@ def contact_mask(time_s: np.ndarray, ic_s, to_s) -> np.ndarray:
 
 
 def leg_length_px(clean) -> float:
-    """Leg length (px): the track's value, else median thigh + shank of the near leg."""
+    """Leg length (px): the clean track's value, else median thigh + shank of its near leg."""
     v = getattr(clean, "leg_length_px", None)
     if v is not None and np.isfinite(v) and v > 0:
         return float(v)
     side = getattr(clean, "near_side", None) or "left"
-    hip, knee, ank = (_point(clean, f"{side}_{p}") for p in ("hip", "knee", "ankle"))
-    d = np.linalg.norm(knee - hip, axis=1) + np.linalg.norm(ank - knee, axis=1)
-    return float(np.nanmedian(d)) if np.isfinite(d).any() else float("nan")
+    pts = {f"{side}_{q}": point(clean, f"{side}_{q}") for q in ("hip", "knee", "ankle")}
+    return signals.leg_length_px(pts, side)
 
 
 def pelvis_point(clean) -> tuple[np.ndarray, np.ndarray]:
@@ -242,8 +163,8 @@ def pelvis_point(clean) -> tuple[np.ndarray, np.ndarray]:
     """
     near = getattr(clean, "near_side", None) or "left"
     far = "right" if near == "left" else "left"
-    pn, pf = _point(clean, f"{near}_hip"), _point(clean, f"{far}_hip")
-    vf = _vis(clean, f"{far}_hip")
+    pn, pf = point(clean, f"{near}_hip"), point(clean, f"{far}_hip")
+    vf = visibility(clean, f"{far}_hip")
     far_ok = np.isfinite(pf).all(axis=1) & ~(vf < FAR_HIP_MIN_VISIBILITY)
     mid = 0.5 * (pn + pf)
     both = far_ok & np.isfinite(pn).all(axis=1)
@@ -299,7 +220,7 @@ def _stance_foot_speed_legs(clean, events, legs_px: float) -> Optional[float]:
     np.add.at(sel, i0[i1 > i0], 1)
     np.add.at(sel, np.minimum(i1[i1 > i0], len(t) - 1), -1)
     mid_stance = np.cumsum(sel) > 0
-    ank = _point(clean, f"{near}_ankle")
+    ank = point(clean, f"{near}_ankle")
     vx = derivative(ank[:, 0], t)
     v = vx[mid_stance & np.isfinite(vx)]
     if len(v) < 3:
@@ -320,9 +241,6 @@ def compute(clean, events, config=None) -> pd.DataFrame:
     ``DataFrame.attrs`` records the leg length, scale, pelvic-tilt method, which hip
     flexion drove the hamstring model and the pelvis time advance.
     """
-    from . import landmark_bias as _landmark_bias
-    from . import pelvis as _pelvis
-
     t = np.asarray(clean.time_s, float)
     n = len(t)
     fs = getattr(clean, "sampling_rate_hz", None) or (
@@ -332,8 +250,8 @@ def compute(clean, events, config=None) -> pd.DataFrame:
     out: dict[str, np.ndarray] = {"frame": np.arange(n), "time_s": t}
 
     # trunk
-    lh, rh = _point(clean, "left_hip"), _point(clean, "right_hip")
-    ls, rs = _point(clean, "left_shoulder"), _point(clean, "right_shoulder")
+    lh, rh = point(clean, "left_hip"), point(clean, "right_hip")
+    ls, rs = point(clean, "left_shoulder"), point(clean, "right_shoulder")
     hip_mid, sh_mid = midpoint(lh, rh), midpoint(ls, rs)
     lean = trunk_lean_deg(hip_mid, sh_mid)
     out["trunk_lean_deg"] = lean
@@ -341,7 +259,7 @@ def compute(clean, events, config=None) -> pd.DataFrame:
     # pelvis point, treadmill frame; advanced by the pose model's hip-landmark delay
     # (gaitlens.landmark_bias; 0 unless the pipeline recorded one for the backend)
     delay = float(getattr(clean, "hip_landmark_delay_s", 0.0) or 0.0)
-    p = _landmark_bias.advance(pelvis_point(clean)[0], t, delay)
+    p = landmark_bias.advance(pelvis_point(clean)[0], t, delay)
     win = int(round(RUNNING_MEDIAN_S * fs))
     px = (p[:, 0] - running_median(p[:, 0], win)) / legs
     py = (p[:, 1] - running_median(p[:, 1], win)) / legs
@@ -352,20 +270,20 @@ def compute(clean, events, config=None) -> pd.DataFrame:
     out["pelvis_y_legs"] = py
 
     # pelvic tilt (estimated)
-    tilt = _pelvis.estimate_tilt(clean, config)
+    tilt = pelvis.estimate_tilt(clean, config)
     out["pelvic_tilt_est_deg"] = tilt.tilt_deg
     out["pelvic_tilt_confidence"] = tilt.confidence
-    standing = _pelvis.standing_tilt_deg(config)
+    standing = pelvis.standing_tilt_deg(config)
 
     per_side = {}
     use_pelvis_ref = (
-        bool(np.nanmedian(tilt.confidence) >= _pelvis.MIN_CONFIDENCE_FOR_HIP)
+        bool(np.nanmedian(tilt.confidence) >= pelvis.MIN_CONFIDENCE_FOR_HIP)
         if (np.isfinite(tilt.confidence).any())
         else False
     )
     for side in SIDES:
-        hip, knee, ank = (_point(clean, f"{side}_{q}") for q in ("hip", "knee", "ankle"))
-        heel, toe = _point(clean, f"{side}_heel"), _point(clean, f"{side}_foot_index")
+        hip, knee, ank = (point(clean, f"{side}_{q}") for q in ("hip", "knee", "ankle"))
+        heel, toe = point(clean, f"{side}_heel"), point(clean, f"{side}_foot_index")
         thigh = segment_angle_deg(hip, knee)
         shank = segment_angle_deg(knee, ank)
         knee_flex = wrap_deg(thigh - shank)
@@ -378,7 +296,7 @@ def compute(clean, events, config=None) -> pd.DataFrame:
         else:
             contact = np.zeros(n, dtype=int)
         vis = (
-            np.nanmean(np.stack([_vis(clean, f"{side}_{q}") for q in LEG_POINTS]), axis=0)
+            np.nanmean(np.stack([visibility(clean, f"{side}_{q}") for q in LEG_POINTS]), axis=0)
             if (
                 any(f"{side}_{q}" in (getattr(clean, "visibility", None) or {}) for q in LEG_POINTS)
             )

@@ -56,6 +56,8 @@ from typing import Optional
 
 import numpy as np
 
+from .signals import midpoint, point, trunk_lean_deg
+
 #: Back-edge levels (fractions of hip->shoulder distance, + up the trunk) used for the
 #: contour angle: from the top of the buttocks to the lower lumbar spine. Levels below
 #: -0.10 are avoided: the thigh of the trailing leg joins the contour there.
@@ -274,16 +276,9 @@ def lumbar_concavity(levels, back_px, trunk_len_px) -> np.ndarray:
 
 
 def _trunk(clean):
-    from .kinematics import _point, midpoint, trunk_lean_deg
-
-    hip = midpoint(_point(clean, "left_hip"), _point(clean, "right_hip"))
-    sho = midpoint(_point(clean, "left_shoulder"), _point(clean, "right_shoulder"))
+    hip = midpoint(point(clean, "left_hip"), point(clean, "right_hip"))
+    sho = midpoint(point(clean, "left_shoulder"), point(clean, "right_shoulder"))
     return trunk_lean_deg(hip, sho), np.linalg.norm(sho - hip, axis=1)
-
-
-def _odd(k: int) -> int:
-    k = max(3, int(k))
-    return k if k % 2 else k + 1
 
 
 # --------------------------------------------------------------------------- estimate

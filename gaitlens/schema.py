@@ -3,7 +3,8 @@
 gaitmap (mad-lab-fau) keeps its stride-list columns and legal event order as
 constants and validates tables against them; gaitlens does the same. Units are in
 every name (``_s``, ``_deg``, ``_legs`` = fraction of leg length, ``_pct``).
-Sign conventions: ../shared/BIOMECHANICS.md section 2 (docs/biomechanics.md).
+Sign conventions: BIOMECHANICS.md section 2. The per-stride kinematic metrics are
+defined, with their labels and units, in one registry: ``gaitlens.strides.metrics``.
 """
 
 from __future__ import annotations
@@ -34,36 +35,18 @@ FRAME_SIDE_COLUMNS = (
     "{side}_visibility",  # mean pose visibility of the leg's landmarks
 )
 
-#: Stride timing columns (gaitlens.strides).
+#: Stride identity, event times (in their legal order within a stride: IC < TO < next IC)
+#: and timing columns (gaitlens.strides.segmentation); BIOMECHANICS.md section 5.
+EVENT_ORDER = ("ic_s", "to_s", "next_ic_s")
 STRIDE_TIMING_COLUMNS = (
-    "side", "stride", "ic_s", "to_s", "next_ic_s", "stride_time_s", "cadence_spm",
+    "side", "stride", *EVENT_ORDER, "stride_time_s", "cadence_spm",
     "contact_time_s", "flight_time_s", "duty_factor",
 )  # fmt: skip
-
-#: Per-stride kinematic metrics (gaitlens.stride_metrics), BIOMECHANICS.md section 5.
-STRIDE_METRIC_COLUMNS = (
-    "overstride_legs",
-    "shank_angle_ic_deg",
-    "knee_flexion_ic_deg",
-    "knee_flexion_midstance_deg",
-    "knee_flexion_swing_peak_deg",
-    "hip_flexion_ic_deg",
-    "hip_flexion_midstance_deg",
-    "hip_flexion_swing_peak_deg",
-    "hip_extension_to_deg",
-    "trunk_lean_mean_deg",
-    "pelvic_tilt_mean_deg",
-    "pelvic_tilt_rom_deg",
-    "pelvis_lag_ms",
-    "pelvis_lag_pct",
-    "pelvis_late_swing_excursion_legs",
-    "hamstring_stretch_peak_pct",
-    "hamstring_stretch_peak_pct_cycle",
-    "vertical_oscillation_legs",
-)
+#: Timing columns that are metrics (the rest identify the stride and its events).
+TIMING_METRIC_COLUMNS = STRIDE_TIMING_COLUMNS[5:]
+#: Quality columns of a stride; the kinematic metric columns are defined by the metric
+#: registry (``gaitlens.strides.metrics.METRICS``).
 STRIDE_QUALITY_COLUMNS = ("quality", "visibility_mean", "events_interpolated")
-
-STRIDE_COLUMNS = STRIDE_TIMING_COLUMNS + STRIDE_METRIC_COLUMNS + STRIDE_QUALITY_COLUMNS
 
 FAULT_IDS = ("pelvis_lag", "pelvis_back_hips_flexed", "pelvic_tilt_suppressed")
 SEVERITIES = ("none", "mild", "marked")
@@ -75,3 +58,11 @@ def frame_columns() -> list[str]:
     for side in SIDES:
         cols += [c.format(side=side) for c in FRAME_SIDE_COLUMNS]
     return cols
+
+
+def require_columns(df, columns, what: str) -> None:
+    """Raise ``ValueError`` naming the missing columns when ``df`` lacks any of
+    ``columns`` (used where one stage hands a table to the next)."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} lacks column(s) {', '.join(missing)}")

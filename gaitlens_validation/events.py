@@ -129,7 +129,7 @@ def evaluate(
         ct_err.append(e_to - e_ic)  # contact error of the same contact
     try:
         table = strides.segment(ev, clean)
-        summ = strides.summarize(table)
+        summ = strides.summarize_timing(table)
         cad, nstr = summ["cadence_spm"], summ["n_strides"]
     except Exception:
         cad, nstr = float("nan"), 0

@@ -40,8 +40,8 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from gaitlens.io.track import PoseTrack
 from gaitlens.pose.skeleton import INDEX, LANDMARK_NAMES, N_LANDMARKS
-from gaitlens.track import PoseTrack
 
 MARKER_RATE_HZ = 150.0  # Fukuchi et al. 2017, methods
 FORCE_RATE_HZ = 300.0  # Fukuchi et al. 2017, methods

@@ -24,7 +24,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from gaitlens.synthetic.model import RunnerParams, _rot
+from gaitlens.synthetic.model import RunnerParams, rotate
 from gaitlens.synthetic.run import (
     SIDES,
     Camera,
@@ -146,7 +146,7 @@ def mocap_run(
             heel, mt = pts[f"{s}_heel"], sag(P3[f"{s}_toe"])
             u = mt - heel
             u /= np.linalg.norm(u, axis=1, keepdims=True)
-            down = _rot(u, -np.pi / 2)
+            down = rotate(u, -np.pi / 2)
             pts[f"{s}_sole"] = heel + SOLE_BELOW_HEEL_MARKER_M * down
             pts[f"{s}_toe"] = pts[f"{s}_sole"] + lf * u
             pts[f"{s}_mt_heads"] = mt

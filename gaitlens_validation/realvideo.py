@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Optional
 
-from gaitlens.track import PoseTrack
+from gaitlens.io.track import PoseTrack
 
 
 def _key(path: Path, max_side_px: Optional[int]) -> str:

@@ -14,8 +14,8 @@ from typing import Optional
 
 import numpy as np
 
+from gaitlens.io.track import PoseTrack
 from gaitlens.pose.skeleton import INDEX, LANDMARK_NAMES, N_LANDMARKS
-from gaitlens.track import PoseTrack
 
 
 def _knee(hip, ankle, thigh, shank):

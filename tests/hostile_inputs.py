@@ -31,7 +31,7 @@ def _render(d: Path, name: str, **params) -> Path:
 
 
 def _frames(path: Path):
-    from gaitlens.video import read_frames
+    from gaitlens.io.video import read_frames
 
     for f in read_frames(path, threaded=False):
         yield f.time_s, f.image

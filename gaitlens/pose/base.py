@@ -3,7 +3,8 @@
 A backend turns upright RGB frames (with timestamps) into BlazePose-ordered landmarks
 in image pixels. Backends register themselves with ``@register_backend("name")``
 (the pattern of ``movement.io.load``'s loader registry); heavy imports happen inside
-the backend, so ``import gaitlens`` stays fast.
+the backend, so ``import gaitlens`` stays fast. The built-in backends register
+when ``gaitlens.pose`` is imported.
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ def register_backend(name: str, install_hint: str = ""):
 
 def available_backends() -> dict[str, bool]:
     """Registered backends and whether their libraries import."""
-    _load_builtin()
     out = {}
     for name, factory in _REGISTRY.items():
         check = getattr(factory, "is_available", None)
@@ -63,7 +63,6 @@ def available_backends() -> dict[str, bool]:
 
 
 def create_backend(name: str = "mediapipe", **options) -> PoseEstimator:
-    _load_builtin()
     if name not in _REGISTRY:
         raise BackendUnavailableError(
             f"unknown pose backend {name!r}; available: {', '.join(sorted(_REGISTRY))}"
@@ -74,7 +73,3 @@ def create_backend(name: str = "mediapipe", **options) -> PoseEstimator:
         hint = _INSTALL_HINT.get(name) or f"pip install {name}"
         raise BackendUnavailableError(f"pose backend {name!r} is not installed: run `{hint}`")
     return factory(**options)
-
-
-def _load_builtin() -> None:
-    from . import mediapipe  # noqa: F401  (registers itself)

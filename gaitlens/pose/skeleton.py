@@ -6,6 +6,8 @@ Order and names follow MediaPipe's ``PoseLandmark`` enum (Bazarevsky et al. 2020
 
 from __future__ import annotations
 
+from ..schema import SIDES
+
 LANDMARK_NAMES: tuple[str, ...] = (
     "nose",
     "left_eye_inner", "left_eye", "left_eye_outer",
@@ -30,7 +32,6 @@ N_LANDMARKS = len(LANDMARK_NAMES)
 
 #: Landmarks used by the gait analysis, per side (``toe`` is MediaPipe's foot_index).
 LEG_POINTS = ("hip", "knee", "ankle", "heel", "foot_index")
-SIDES = ("left", "right")
 
 
 def idx(side: str, point: str) -> int:

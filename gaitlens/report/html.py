@@ -17,48 +17,21 @@ from typing import Optional
 
 import numpy as np
 
+from .._version import __version__
 from ..schema import FAULT_IDS, SIDES
-from .labels import label
-from .plots import band_row as _band_row
+from ..strides.metrics import METRICS
+from . import overlay, plots
+from .labels import is_known, label
+from .plots import band_row
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-#: metrics shown under "key numbers" (in this order, when measured)
-KEY_METRICS = (
-    "cadence_spm",
-    "contact_time_s",
-    "flight_time_s",
-    "duty_factor",
-    "overstride_legs",
-    "knee_flexion_ic_deg",
-    "knee_flexion_midstance_deg",
-    "hip_flexion_ic_deg",
-    "hip_flexion_midstance_deg",
-    "hip_extension_to_deg",
-    "trunk_lean_mean_deg",
-    "pelvic_tilt_mean_deg",
-    "pelvic_tilt_rom_deg",
-    "pelvis_lag_ms",
-    "pelvis_late_swing_excursion_legs",
-    "hamstring_stretch_peak_pct",
-    "hamstring_stretch_peak_pct_cycle",
-    "vertical_oscillation_legs",
-)
+#: metrics shown under "key numbers" (registry order, when measured)
+KEY_METRICS = tuple(name for name, m in METRICS.items() if m.key_number)
 #: stride-table columns shown in the report, with short headers (name, unit) for print
 TABLE_COLUMNS = {
     "ic_s": ("foot strike", "s"),
-    "stride_time_s": ("stride", "ms"),
-    "contact_time_s": ("contact", "ms"),
-    "duty_factor": ("duty", "%"),
-    "overstride_legs": ("over-stride", "% leg"),
-    "knee_flexion_ic_deg": ("knee at strike", "°"),
-    "knee_flexion_midstance_deg": ("knee mid-stance", "°"),
-    "hip_flexion_ic_deg": ("hip at strike", "°"),
-    "hip_extension_to_deg": ("hip ext. toe-off", "°"),
-    "trunk_lean_mean_deg": ("trunk lean", "°"),
-    "pelvis_lag_ms": ("pelvis lag", "ms"),
-    "hamstring_stretch_peak_pct": ("hamstring peak", "%"),
-    "visibility_mean": ("visible", "%"),
+    **{name: m.table for name, m in METRICS.items() if m.table},
 }
 SEVERITY_WORD = {"none": "not seen", "mild": "mild", "marked": "marked"}
 CONFIDENCE_WORD = {
@@ -71,12 +44,6 @@ FAULT_TITLE = {
     "pelvis_back_hips_flexed": "Pelvis left behind / hips too flexed",
     "pelvic_tilt_suppressed": "Pelvic tilt held back",
 }
-
-
-def _get(obj, key, default=None):
-    if isinstance(obj, dict):
-        return obj.get(key, default)
-    return getattr(obj, key, default)
 
 
 def _finite(v) -> bool:
@@ -99,9 +66,7 @@ def _env():
 
 
 def _png_uri(fig, dpi=100) -> str:
-    from .plots import figure_png
-
-    return "data:image/png;base64," + base64.b64encode(figure_png(fig, dpi=dpi)).decode()
+    return "data:image/png;base64," + base64.b64encode(plots.figure_png(fig, dpi=dpi)).decode()
 
 
 def _jpeg_uri(img: np.ndarray, quality: int = 85) -> str:
@@ -115,18 +80,10 @@ def _jpeg_uri(img: np.ndarray, quality: int = 85) -> str:
 
 # ---------------------------------------------------------------------- pieces
 def band_text(analysis, metric) -> str:
-    band = _band_row(analysis, metric)
+    band = band_row(analysis, metric)
     if band is None:
         return ""
-    lab = label(metric)
-    lo, hi = band.get("low"), band.get("high")
-    if _finite(lo) and _finite(hi):
-        return f"{lab.fmt(lo)} to {lab.fmt(hi)}"
-    if _finite(hi):
-        return f"up to {lab.fmt(hi)}"
-    if _finite(lo):
-        return f"at least {lab.fmt(lo)}"
-    return ""
+    return label(metric).fmt_band(band.get("low"), band.get("high"))
 
 
 def _status(value, lo, hi) -> str:
@@ -150,7 +107,7 @@ def key_numbers(analysis) -> list:
         if m not in st or not st[m].notna().any():
             continue
         lab = label(m)
-        band = _band_row(analysis, m)
+        band = band_row(analysis, m)
         lo = float(band.get("low")) if band is not None and _finite(band.get("low")) else None
         hi = float(band.get("high")) if band is not None and _finite(band.get("high")) else None
         sides = []
@@ -223,21 +180,12 @@ def key_numbers(analysis) -> list:
 
 def _tilt_unseen(analysis) -> bool:
     """The pelvic tilt estimate is mostly the population prior (pelvis not seen)."""
-    from .overlay import TILT_MIN_CONFIDENCE
-
     c = (analysis.quality or {}).get("pelvic_tilt_confidence")
-    return _finite(c) and float(c) < TILT_MIN_CONFIDENCE
+    return _finite(c) and float(c) < overlay.TILT_MIN_CONFIDENCE
 
 
 def _evidence_band(analysis, metric, lo, hi) -> str:
-    lab = label(metric)
-    if _finite(lo) and _finite(hi):
-        return f"{lab.fmt(lo)} to {lab.fmt(hi)}"
-    if _finite(hi):
-        return f"up to {lab.fmt(hi)}"
-    if _finite(lo):
-        return f"at least {lab.fmt(lo)}"
-    return band_text(analysis, metric)
+    return label(metric).fmt_band(lo, hi) or band_text(analysis, metric)
 
 
 def evidence_rows(analysis, evidence) -> list:
@@ -245,24 +193,24 @@ def evidence_rows(analysis, evidence) -> list:
     over strides), where it falls against the band and how many strides are outside."""
     groups: dict = {}
     for ev in evidence or []:
-        metric = _get(ev, "metric", "")
+        metric = ev.metric
         lab = label(metric)
         g = groups.setdefault(
             metric,
             dict(
                 metric=metric,
-                label=lab.text if metric in _known() else (_get(ev, "label") or lab.text),
-                unit=lab.unit if metric in _known() else (_get(ev, "unit") or lab.unit),
-                band=_evidence_band(analysis, metric, _get(ev, "band_low"), _get(ev, "band_high")),
-                role=_get(ev, "role", "primary"),
+                label=lab.text if is_known(metric) else (ev.label or lab.text),
+                unit=lab.unit if is_known(metric) else (ev.unit or lab.unit),
+                band=_evidence_band(analysis, metric, ev.band_low, ev.band_high),
+                role=ev.role,
                 sides={},
             ),
         )
-        val = _get(ev, "value")
-        side = _get(ev, "side")
-        outside = _get(ev, "strides_outside", []) or []
-        status = _status(val, _get(ev, "band_low"), _get(ev, "band_high"))
-        bad = _get(ev, "direction")
+        val = ev.value
+        side = ev.side
+        outside = ev.strides_outside or []
+        status = _status(val, ev.band_low, ev.band_high)
+        bad = ev.direction
         if status in ("high", "low") and bad in ("high", "low") and status != bad:
             status = f"other-{status}"  # outside, but on the side that is not this fault
         elif status in ("high", "low") and not outside:
@@ -272,7 +220,7 @@ def evidence_rows(analysis, evidence) -> list:
             value=lab.fmt(val),
             status=status,
             n_outside=len(outside),
-            n_strides=_get(ev, "n_strides"),
+            n_strides=ev.n_strides,
         )
         for s in SIDES if side not in SIDES else (side,):
             g["sides"][s] = cell
@@ -284,22 +232,16 @@ def evidence_rows(analysis, evidence) -> list:
 def _per_side(per_side) -> dict:
     out = {}
     for s, v in (per_side or {}).items():
-        if isinstance(v, dict):
-            judged = bool(v.get("judged", True))
-            sev = v.get("severity", "none")
-            out[s] = dict(
-                severity=sev,
-                judged=judged,
-                text=SEVERITY_WORD.get(sev, sev) if judged else "not judged",
-            )
-        else:
-            out[s] = dict(severity=str(v), judged=True, text=SEVERITY_WORD.get(str(v), str(v)))
+        judged = bool(v.get("judged", True))
+        sev = v.get("severity", "none")
+        text = SEVERITY_WORD.get(sev, sev) if judged else "not judged"
+        out[s] = dict(severity=sev, judged=judged, text=text)
     return out
 
 
 def findings_context(analysis) -> list:
     out = []
-    by_id = {_get(f, "id"): f for f in analysis.findings or []}
+    by_id = {f.id: f for f in analysis.findings or []}
     for fid in FAULT_IDS:
         f = by_id.get(fid)
         if f is None:
@@ -322,35 +264,26 @@ def findings_context(analysis) -> list:
                 )
             )
             continue
-        sev = _get(f, "severity", "none")
-        conf = _get(f, "confidence", "low")
-        judged = bool(_get(f, "judged", conf != "low"))
-        score = _get(f, "score")
+        sev, conf, judged, score = f.severity, f.confidence, bool(f.judged), f.score
         out.append(
             dict(
                 id=fid,
-                title=_get(f, "title") or FAULT_TITLE[fid],
+                title=f.title or FAULT_TITLE[fid],
                 severity=sev,
                 severity_word=SEVERITY_WORD.get(sev, sev) if judged else "cannot judge",
                 confidence=conf,
                 confidence_word=CONFIDENCE_WORD.get(conf, conf),
                 judged=judged,
                 score=(f"{float(score):.2f}" if _finite(score) and judged else None),
-                explanation=_get(f, "explanation", ""),
-                advice=_get(f, "advice", ""),
-                reasons=list(_get(f, "confidence_reasons", []) or []),
-                evidence=evidence_rows(analysis, _get(f, "evidence", [])),
-                per_side=_per_side(_get(f, "per_side", {})),
+                explanation=f.explanation,
+                advice=f.advice,
+                reasons=list(f.confidence_reasons or []),
+                evidence=evidence_rows(analysis, f.evidence),
+                per_side=_per_side(f.per_side),
                 missing=False,
             )
         )
     return out
-
-
-def _known():
-    from .labels import LABELS
-
-    return LABELS
 
 
 def headline(findings: list) -> tuple[str, str]:
@@ -381,17 +314,15 @@ QUALITY_TEXT = {
 
 def stride_table(analysis) -> dict:
     """Rows of the stride table with pretty headers and per-cell band status."""
-    from .overlay import stride_flags
-
     st = analysis.strides
     if st is None or not len(st):
         return dict(headers=[], rows=[])
     cols = [c for c in TABLE_COLUMNS if c in st]
-    flags = stride_flags(analysis)
+    flags = overlay.stride_flags(analysis)
     headers = [dict(name=TABLE_COLUMNS[c][0], unit=TABLE_COLUMNS[c][1]) for c in cols]
     limits = {}  # one band lookup per column, not per cell
     for c in cols:
-        band = _band_row(analysis, c)
+        band = band_row(analysis, c)
         limits[c] = (None, None) if band is None else (band.get("low"), band.get("high"))
     rows = []
     for i, r in st.reset_index(drop=True).iterrows():
@@ -478,9 +409,7 @@ def representative_stride(analysis, side: Optional[str] = None):
     st = analysis.strides
     if st is None or not len(st):
         return None
-    from .overlay import near_side
-
-    s = side or near_side(analysis)
+    s = side or overlay.near_side(analysis)
     r = st[st["side"] == s]
     if not len(r):
         r = st
@@ -511,11 +440,11 @@ def stills_context(analysis, video_path=None) -> dict:
         return dict(frames=[], note="No valid stride to show.")
     if not video_path or not Path(video_path).is_file():
         return dict(frames=[], note=f"The video ({video_path}) was not found, so no stills.")
-    from .overlay import annotated_stills
-
     times = still_times(stride)
     try:
-        imgs = annotated_stills(analysis, video_path, [t for _, t in times], max_side_px=960)
+        imgs = overlay.annotated_stills(
+            analysis, video_path, [t for _, t in times], max_side_px=960
+        )
     except Exception as exc:  # a damaged video must not stop the report
         return dict(frames=[], note=f"Still frames could not be read ({type(exc).__name__}).")
     frames = [
@@ -532,8 +461,6 @@ def stills_context(analysis, video_path=None) -> dict:
 
 
 def figures_context(analysis) -> dict:
-    from . import plots
-
     figs = {}
     for key, fn in (
         ("cycles", lambda: plots.plot_gait_cycles(analysis)),
@@ -551,15 +478,11 @@ def figures_context(analysis) -> dict:
 
 
 def _near_columns(analysis) -> list:
-    from .overlay import near_side
-
-    s = near_side(analysis)
+    s = overlay.near_side(analysis)
     return [f"{s}_hip_flexion_deg", f"{s}_knee_flexion_deg"]
 
 
 def report_context(analysis, video_file: Optional[str] = None, stills: bool = True) -> dict:
-    from .. import __version__
-
     findings = findings_context(analysis)
     head, head_class = headline(findings)
     kn_rows, kn_sources = key_numbers(analysis)
@@ -575,9 +498,9 @@ def report_context(analysis, video_file: Optional[str] = None, stills: bool = Tr
         version=__version__,
         video=v,
         duration=f"{float(v.get('duration_s') or 0):.1f} s",
-        facing=_get(clean, "facing"),
-        near_side=_get(clean, "near_side") or (analysis.quality or {}).get("near_side"),
-        activity=_get(clean, "activity"),
+        facing=getattr(clean, "facing", None),
+        near_side=overlay.near_side(analysis),
+        activity=getattr(clean, "activity", None),
         cadence=(f"{np.nanmean(cad):.0f}" if len(cad) and np.isfinite(cad).any() else None),
         summary=summ,
         headline=head,
@@ -615,7 +538,7 @@ def summary_card(analysis) -> str:
     st = analysis.strides
     nums = []
     if st is not None and len(st):
-        for m in ("cadence_spm", "contact_time_s", "pelvis_lag_ms", "hip_flexion_ic_deg"):
+        for m in (name for name, metric in METRICS.items() if metric.card):
             if m in st and st[m].notna().any():
                 v = st[m].to_numpy(float)
                 v = v[np.isfinite(v)]

@@ -7,7 +7,7 @@ at the pelvis, a flash at each initial contact (IC) and toe-off (TO), the fault 
 of the stride in progress, and a timeline strip of all contacts with a cursor.
 Everything that does not change per frame (texts, flags, the timeline) is computed
 once, vectorised, before the frame loop. Output: H.264 MP4 via
-``gaitlens.video.VideoWriter`` with each input frame's own timestamp, so the frame
+``gaitlens.io.video.VideoWriter`` with each input frame's own timestamp, so the frame
 count and timing equal the input's; frames larger than 1280 px on the long side are
 downsized on decode.
 """
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import faults
 from ..pose.skeleton import BONES
 from ..schema import FAULT_IDS, SIDES
 
@@ -50,19 +51,13 @@ EVENT_SHOW_S = 0.12  # how long an IC/TO marker stays on screen
 MAX_STANCE_S = 0.6  # longer "stances" on the timeline are missed toe-offs (running: < 0.4 s)
 
 
-def _get(obj, key, default=None):
-    if isinstance(obj, dict):
-        return obj.get(key, default)
-    return getattr(obj, key, default)
-
-
 def near_side(analysis) -> str:
-    s = _get(analysis.clean, "near_side") or (analysis.quality or {}).get("near_side")
+    s = getattr(analysis.clean, "near_side", None) or (analysis.quality or {}).get("near_side")
     return s if s in SIDES else "right"
 
 
 def facing(analysis) -> str:
-    s = _get(analysis.clean, "facing")
+    s = getattr(analysis.clean, "facing", None)
     return s if s in ("left", "right") else "right"
 
 
@@ -90,12 +85,9 @@ def stride_flags(analysis):
             if col in st and (col != fid or st[col].dtype == bool):
                 out[fid] = st[col].fillna(0).astype(bool).to_numpy()
                 found = True
-    findings = {_get(f, "id"): f for f in analysis.findings or []}
-    real = any(hasattr(f, "judged") for f in findings.values())
-    if not found and real:
+    findings = {f.id: f for f in analysis.findings or []}
+    if not found:
         try:
-            from .. import faults
-
             rules = faults.load_rules(getattr(analysis.config, "faults", None) or None)
             sf = faults.stride_flags(st, analysis.bands, rules)
             for fid in FAULT_IDS:
@@ -108,11 +100,11 @@ def stride_flags(analysis):
         for fid, f in findings.items():
             if fid not in out:
                 continue
-            for ev in _get(f, "evidence", []) or []:
-                if _get(ev, "role", "primary") != "primary":
+            for ev in f.evidence or []:
+                if ev.role != "primary":
                     continue
-                side = _get(ev, "side")
-                for sid in _get(ev, "strides_outside", []) or []:
+                side = ev.side
+                for sid in ev.strides_outside or []:
                     m = st["stride"] == sid
                     if side in SIDES:
                         m &= st["side"] == side
@@ -126,8 +118,7 @@ def stride_flags(analysis):
 
 def finding_asserted(f) -> bool:
     """The finding states a fault: severity mild/marked on a judged measurement."""
-    judged = _get(f, "judged", _get(f, "confidence") != "low")
-    return bool(judged) and _get(f, "severity") in ("mild", "marked")
+    return faults.finding_asserted(f)
 
 
 # ---------------------------------------------------------------------- per-frame data
@@ -171,7 +162,7 @@ def overlay_data(analysis) -> OverlayData:
     names = list(track.landmark_names)
     # the cleaned points (swaps repaired, outliers removed, gaps filled, filtered) in
     # image pixels where the cleaning stage provides them; raw pose elsewhere
-    pts = _get(analysis.clean, "points")
+    pts = getattr(analysis.clean, "points", None)
     to_img = getattr(analysis.clean, "to_image_px", None)
     if isinstance(pts, dict) and callable(to_img):
         for name, arr in pts.items():
@@ -183,7 +174,7 @@ def overlay_data(analysis) -> OverlayData:
     events = []
     ev = analysis.events
     for kind, attr in (("IC", "ic_s"), ("TO", "to_s")):
-        d = _get(ev, attr) or {}
+        d = getattr(ev, attr, None) or {}
         for s in SIDES:
             for t in np.asarray(d.get(s, []), float):
                 if np.isfinite(t):
@@ -474,7 +465,7 @@ def write_annotated_video(analysis, video_path, out_path, progress=None,
 
     ``stop`` (a ``threading.Event``) ends the writing at the next frame (Ctrl-C while
     this runs on a second thread; the caller discards the partial file)."""
-    from ..video import VideoWriter, probe, read_frames
+    from ..io.video import VideoWriter, probe, read_frames
 
     od = overlay_data(analysis)
     meta = probe(video_path)
@@ -542,7 +533,7 @@ class _CallbackBar:
 # ---------------------------------------------------------------------- stills
 def grab_frames(video_path, times_s, max_side_px: int = 960, frame_times_s=None) -> list:
     """The frames nearest to ``times_s`` (seconds from the first frame, as
-    ``gaitlens.video.read_frames`` counts them): ``[(index, time_s, image), ...]``.
+    ``gaitlens.io.video.read_frames`` counts them): ``[(index, time_s, image), ...]``.
 
     With ``frame_times_s`` (the track's frame times) the decoder seeks to the keyframe
     before the first requested time instead of decoding from the start, and frames are
@@ -557,7 +548,7 @@ def grab_frames(video_path, times_s, max_side_px: int = 960, frame_times_s=None)
                 return got
         except Exception:
             pass
-    from ..video import read_frames
+    from ..io.video import read_frames
 
     best = [None] * len(want)
     best_d = np.full(len(want), np.inf)
@@ -576,16 +567,16 @@ def _grab_seek(video_path, want, max_side_px, frame_times):
     """Seek once to before the earliest wanted time, decode forward and convert only
     the track frames nearest to the wanted times (known in advance from
     ``frame_times``), so no other frame is converted to an image."""
-    from ..video import _open, _rotation_of, _upright, frame_to_rgb
+    from ..io.video import frame_to_rgb, open_container, rotation_of, upright
 
     idx_wanted = [int(np.argmin(np.abs(frame_times - t))) for t in want]
     targets = {round(float(frame_times[i]), 6): i for i in idx_wanted}
-    container = _open(video_path)
+    container = open_container(video_path)
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         first = next(iter(container.decode(stream)))
-        rot = _rotation_of(stream, first)
+        rot = rotation_of(stream, first)
         t0 = float(first.pts * first.time_base)
         w, h = first.width, first.height
         size = None
@@ -604,7 +595,7 @@ def _grab_seek(video_path, want, max_side_px, frame_times):
             j = j - 1 if abs(frame_times[j - 1] - t) < abs(frame_times[j] - t) else j
             key = round(float(frame_times[j]), 6)
             if abs(frame_times[j] - t) <= 1e-3 and key in targets and j not in images:
-                images[j] = _upright(frame_to_rgb(frame, size), rot)
+                images[j] = upright(frame_to_rgb(frame, size), rot)
             if t > last + 0.1 or len(images) == len(targets):
                 break
         return [(i, float(frame_times[i]), images[i]) if i in images else None for i in idx_wanted]

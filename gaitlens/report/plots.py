@@ -15,6 +15,8 @@ from typing import Optional
 import numpy as np
 
 from ..schema import SIDES
+from ..strides.metrics import METRICS
+from . import overlay
 from .labels import label
 
 SIDE_COLOR = {"left": "#1f77b4", "right": "#ff7f0e"}
@@ -97,9 +99,7 @@ def _sides(analysis, side):
 
 
 def near_side(analysis) -> str:
-    from .overlay import near_side as _ns
-
-    return _ns(analysis)
+    return overlay.near_side(analysis)
 
 
 def cycle_curves(analysis, column: str, side: str) -> np.ndarray:
@@ -384,7 +384,8 @@ def plot_pelvis_timing(analysis, side: Optional[str] = None, ax=None):
             sub += f" (median of {len(v)} strides; middle half {q1:.0f} to {q3:.0f} ms)"
             band = band_row(analysis, "pelvis_lag_ms")
             if band is not None:
-                sub += f"\nhealthy runners: {_band_text(band, 'pelvis_lag_ms')} ms"
+                text = label("pelvis_lag_ms").fmt_band(band.get("low"), band.get("high"))
+                sub += f"\nhealthy runners: {text or '–'} ms"
     if np.isfinite(thigh_peak) and len(lag_pct):
         end = thigh_peak + float(np.median(lag_pct))
         ax.annotate("", xy=(end, 1.12), xytext=(thigh_peak, 1.12),
@@ -418,34 +419,9 @@ def band_row(analysis, metric):
     return None
 
 
-def _band_text(band, metric) -> str:
-    lab = label(metric)
-    lo, hi = band.get("low"), band.get("high")
-    lo_ok = lo is not None and np.isfinite(float(lo))
-    hi_ok = hi is not None and np.isfinite(float(hi))
-    if lo_ok and hi_ok:
-        return f"{lab.fmt(lo)} to {lab.fmt(hi)}"
-    if hi_ok:
-        return f"≤ {lab.fmt(hi)}"
-    if lo_ok:
-        return f"≥ {lab.fmt(lo)}"
-    return "–"
-
-
 # ---------------------------------------------------------------------- left / right
-LR_METRICS = (
-    "contact_time_s",
-    "flight_time_s",
-    "overstride_legs",
-    "knee_flexion_ic_deg",
-    "knee_flexion_midstance_deg",
-    "hip_flexion_ic_deg",
-    "hip_extension_to_deg",
-    "knee_flexion_swing_peak_deg",
-    "pelvis_lag_ms",
-    "pelvis_late_swing_excursion_legs",
-    "hamstring_stretch_peak_pct",
-)
+#: metrics of the left/right chart (registry order)
+LR_METRICS = tuple(name for name, m in METRICS.items() if m.left_right)
 
 
 def plot_left_right(analysis, metrics=LR_METRICS, ax=None):

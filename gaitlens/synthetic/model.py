@@ -214,7 +214,7 @@ def _foot_geometry(p: RunnerParams):
     return lf, ankle, heel, toe
 
 
-def _rot(v, ang_rad):
+def rotate(v, ang_rad):
     """Rotate (..., 2) vectors by angle (counter-clockwise, x forward, y up)."""
     c, s = np.cos(ang_rad), np.sin(ang_rad)
     return np.stack([c * v[..., 0] - s * v[..., 1], s * v[..., 0] + c * v[..., 1]], axis=-1)
@@ -282,7 +282,7 @@ def build_cycle(p: RunnerParams, n: int = 2000) -> Cycle:
     th0, k0, p0 = np.radians(thigh_ic), np.radians(knee[0]), np.radians(pitch_st[0])
     knee_rel = lt * np.array([np.sin(th0), -np.cos(th0)])
     ank_rel = knee_rel + ls * np.array([np.sin(th0 - k0), -np.cos(th0 - k0)])
-    heel0_rel = ank_rel + _rot(-ankle_f, p0)  # foot-frame origin (heel bottom) from the hip
+    heel0_rel = ank_rel + rotate(-ankle_f, p0)  # foot-frame origin (heel bottom) from the hip
     heel0_x = hip_x[0] + heel0_rel[0]  # the heel bottom touches the belt (y = 0) at IC
     t = phase * T
     # foot-frame origin (heel bottom) on the belt; pivot heel while toe-up, toe after
@@ -293,7 +293,7 @@ def build_cycle(p: RunnerParams, n: int = 2000) -> Cycle:
     # pivot at the toe: toe stays at origin + (lf, 0); origin = toe - R(p)(lf, 0)
     origin[toe_pivot, 0] += lf - lf * np.cos(pr[toe_pivot])
     origin[toe_pivot, 1] = -lf * np.sin(pr[toe_pivot])
-    ankle_w = origin + _rot(np.broadcast_to(ankle_f, (n, 2)), pr)
+    ankle_w = origin + rotate(np.broadcast_to(ankle_f, (n, 2)), pr)
     # closed-form thigh angle from horizontal closure: D = (T + S cos k) sin th - S sin k cos th
     kr = np.radians(knee)
     D = ankle_w[:, 0] - hip_x
@@ -377,9 +377,9 @@ def leg_points(p: RunnerParams, hip_xy, thigh_deg, knee_deg, pitch_deg) -> dict:
     knee = hip + lt * np.stack([np.sin(th), -np.cos(th)], axis=-1)
     ankle = knee + ls * np.stack([np.sin(th - kr), -np.cos(th - kr)], axis=-1)
     shape = ankle.shape
-    origin = ankle - _rot(np.broadcast_to(ankle_f, shape), pr)
-    heel = origin + _rot(np.broadcast_to(heel_f, shape), pr)
-    toe = origin + _rot(np.broadcast_to(toe_f, shape), pr)
+    origin = ankle - rotate(np.broadcast_to(ankle_f, shape), pr)
+    heel = origin + rotate(np.broadcast_to(heel_f, shape), pr)
+    toe = origin + rotate(np.broadcast_to(toe_f, shape), pr)
     return {"knee": knee, "ankle": ankle, "heel": heel, "toe": toe, "origin": origin}
 
 

@@ -21,7 +21,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from .model import _rot
+from .model import rotate
 from .run import SIDES, SyntheticRun
 
 SHIFT = 4  # sub-pixel bits for cv2 polygon drawing
@@ -244,9 +244,9 @@ class Renderer:
                 [-0.016, 0.018],
             ]
         ) * [1, k]
-        w_shoe = sole + _rot(shoe, ang)
+        w_shoe = sole + rotate(shoe, ang)
         _fill(img, self.proj(_chaikin(w_shoe, 1), z), _shade(st.shoe, shade), 0.6)
-        _fill(img, self.proj(sole + _rot(soleband, ang), z), _shade(st.sole, shade))
+        _fill(img, self.proj(sole + rotate(soleband, ang), z), _shade(st.sole, shade))
 
     def _shorts_leg(self, img, P, s, z, shade):
         st, k = self.style, self.k
@@ -294,7 +294,7 @@ class Renderer:
             return hip + a * L * u + off * k * fwd
 
         # lumbar curve: the back sinks in around a ~ 0.2-0.35 by the lordosis depth
-        back = [psis + _rot(np.array([-0.015, 0.012]) * k, tr)]
+        back = [psis + rotate(np.array([-0.015, 0.012]) * k, tr)]
         for a, off in (
             (0.22, -0.085),
             (0.36, -0.09),
@@ -310,7 +310,7 @@ class Renderer:
             tpt(a, off)
             for a, off in ((0.95, 0.085), (0.78, 0.115), (0.6, 0.11), (0.42, 0.095), (0.25, 0.1))
         ]
-        front.append(asis + _rot(np.array([0.03, 0.0]) * k, tr))
+        front.append(asis + rotate(np.array([0.03, 0.0]) * k, tr))
         poly = _chaikin(np.array(back + top + front), 2)
         _fill(img, self.proj(poly, 0.0), st.shirt)
         # shorts body, rigid with the pelvis (pelvis frame: x fwd, y up, origin hip)
@@ -329,15 +329,15 @@ class Renderer:
             )
             * k
         )
-        rel_psis = _rot((psis - hip)[None], -tr)[0]
-        rel_asis = _rot((asis - hip)[None], -tr)[0]
+        rel_psis = rotate((psis - hip)[None], -tr)[0]
+        rel_asis = rotate((asis - hip)[None], -tr)[0]
         hc[0] = rel_asis + np.array([0.035, 0.025]) * k
         hc[-1] = rel_psis + np.array([-0.015, 0.03]) * k
-        shorts = hip + _rot(_chaikin(hc, 2), tr)
+        shorts = hip + rotate(_chaikin(hc, 2), tr)
         _fill(img, self.proj(shorts, 0.0), st.shorts)
         # waistband, parallel to the ASIS-PSIS line
         wb = np.array([hc[-1], hc[0], hc[0] - [0, 0.018 * k], hc[-1] - [0, 0.018 * k]])
-        _fill(img, self.proj(hip + _rot(wb, tr), 0.0), _shade(st.shorts, 1.6))
+        _fill(img, self.proj(hip + rotate(wb, tr), 0.0), _shade(st.shorts, 1.6))
 
     def _head(self, img, P):
         st, k = self.style, self.k
@@ -461,11 +461,11 @@ def render(
     style: Optional[Style] = None,
     progress: bool = False,
 ) -> Path:
-    """Write ``run`` as H.264 MP4 (``gaitlens.video.VideoWriter``) plus truth files.
+    """Write ``run`` as H.264 MP4 (``gaitlens.io.video.VideoWriter``) plus truth files.
 
     Truth: ``<stem>.truth.json`` and ``<stem>.truth.csv.gz`` next to the video.
     """
-    from ..video import VideoWriter
+    from ..io.video import VideoWriter
     from .truth import write_truth as _write_truth
 
     path = Path(path)

@@ -14,9 +14,9 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from .model import Cycle, RunnerParams, _rot, build_cycle, leg_points
+from ..schema import SIDES
+from .model import Cycle, RunnerParams, build_cycle, leg_points, rotate
 
-SIDES = ("left", "right")
 LEG_PTS = ("hip", "knee", "ankle", "heel", "toe")
 ARM_PTS = ("shoulder", "elbow", "wrist", "index", "pinky", "thumb")
 FACE_PTS = ("eye_inner", "eye", "eye_outer", "ear", "mouth")
@@ -121,8 +121,8 @@ class SyntheticRun(ProjectedRun):
         ``noise_px`` adds white Gaussian noise (pixels, seeded) to every landmark; the
         far side gets ``far_visibility``, the near side 0.95.
         """
+        from ..io.track import PoseTrack
         from ..pose.skeleton import LANDMARK_NAMES
-        from ..track import PoseTrack
 
         px = self.points_px()
         name_map = {"nose": "nose", "left_foot_index": "left_toe", "right_foot_index": "right_toe"}
@@ -269,8 +269,8 @@ def upper_body_points(
         pts[f"{s}_elbow"] = elbow
         pts[f"{s}_wrist"] = wrist
         pts[f"{s}_index"] = wrist + 0.75 * hand * fdir
-        pts[f"{s}_pinky"] = wrist + 0.6 * hand * fdir + _rot(fdir, -np.pi / 2) * 0.02 * H / 1.75
-        pts[f"{s}_thumb"] = wrist + 0.4 * hand * fdir + _rot(fdir, np.pi / 2) * 0.025 * H / 1.75
+        pts[f"{s}_pinky"] = wrist + 0.6 * hand * fdir + rotate(fdir, -np.pi / 2) * 0.02 * H / 1.75
+        pts[f"{s}_thumb"] = wrist + 0.4 * hand * fdir + rotate(fdir, np.pi / 2) * 0.025 * H / 1.75
         for q in ARM_PTS:
             depth[f"{s}_{q}"] = sgn * (sw_ if q == "shoulder" else aw)
         sig[f"{s}_upper_arm_angle_deg"] = ua
@@ -313,8 +313,8 @@ def pelvis_points(p: RunnerParams, hip, tilt, near: str, pts: dict, depth: dict)
     asis0 = np.array([0.19 * pw, 0.30 * pw])
     psis0 = asis0 - np.array([ASIS_PSIS_FRAC * H, 0.0])
     tr = -np.radians(tilt)  # anterior tilt rotates the front of the pelvis down
-    pts["asis"] = hip + _rot(np.broadcast_to(asis0, (n, 2)), tr)
-    pts["psis"] = hip + _rot(np.broadcast_to(psis0, (n, 2)), tr)
+    pts["asis"] = hip + rotate(np.broadcast_to(asis0, (n, 2)), tr)
+    pts["psis"] = hip + rotate(np.broadcast_to(psis0, (n, 2)), tr)
     depth["asis"] = -0.8 * hw
     depth["psis"] = -0.35 * hw
 

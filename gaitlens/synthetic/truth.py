@@ -6,16 +6,16 @@ follow ../shared/BIOMECHANICS.md sections 2, 5 and 6; where the spec leaves a ch
 open the choice is stated here:
 
 * ``knee_flexion_midstance_deg``: peak knee flexion in stance (as
-  ``gaitlens.stride_metrics``); ``hip_flexion_midstance_deg``: at the middle of contact.
+  ``gaitlens.strides.metrics``); ``hip_flexion_midstance_deg``: at the middle of contact.
 * ``overstride_legs``: heel x minus pelvis point P x at IC, over leg length.
 * ``pelvis_lag_ms``: time of the pelvis' peak forward velocity (treadmill frame)
   minus time of the swing thigh's peak forward angular velocity (searched in the swing,
   TO -> IC); the pelvis peak is searched from the other foot's IC to this foot's next
-  IC, the window ``gaitlens.stride_metrics`` uses. ``pelvis_lag_pct`` in % of stride.
+  IC, the window ``gaitlens.strides.metrics`` uses. ``pelvis_lag_pct`` in % of stride.
 * ``pelvis_late_swing_excursion_legs``: P's forward travel (treadmill frame) from the
   swing leg's peak hip flexion (trunk-referenced) to its IC, over leg length.
 * ``pelvic_tilt_rom_deg``: 5-95 % range within the stride (as
-  ``gaitlens.stride_metrics``); ``pelvic_tilt_ptp_deg`` is max - min.
+  ``gaitlens.strides.metrics``); ``pelvic_tilt_ptp_deg`` is max - min.
 * ``hamstring_stretch_peak_pct``: 2-D moment-arm model of BIOMECHANICS.md section 4,
   dL = r_hip * d(hip flexion, pelvis-referenced) - r_knee * d(knee flexion) from
   standing (0, 0), r_hip = 6 cm and r_knee = 3 cm (mid-points of the spec's ranges),
@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SIDES = ("left", "right")
+from ..schema import SIDES
+
 HAMSTRING_R_HIP_M = 0.06
 HAMSTRING_R_KNEE_M = 0.03
 

@@ -86,7 +86,7 @@ def _track(path):
 def test_real_treadmill_clip():
     c = cleaning.clean(_track(RUN_VIDEO))
     assert c.activity == "running" and c.facing == "left"
-    summ = strides.summarize(strides.segment(events.detect(c), c))
+    summ = strides.summarize_timing(strides.segment(events.detect(c), c))
     assert abs(summ["cadence_spm"] - 168.9) <= 1.0
     assert 0.180 <= summ["contact_time_s"] <= 0.320
     assert 0.25 <= summ["duty_factor"] <= 0.48

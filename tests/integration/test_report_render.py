@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from gaitlens.report import html, overlay
-from gaitlens.report.demo import demo_analysis, write_demo_video
+from tests.report_fixture import demo_analysis, write_demo_video
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -119,8 +119,8 @@ def _end_to_end(video: Path, out: Path, tmp_path: Path, name: str, height: int =
     import av
 
     import gaitlens
-    from gaitlens.report import export
-    from gaitlens.video import read_frames
+    from gaitlens.io import export
+    from gaitlens.io.video import read_frames
 
     analysis = gaitlens.analyze(video, outdir=out, progress=False)
     for f in ("report.html", "annotated.mp4", "keypoints.trc", "analysis.json"):

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from gaitlens import batch
-from gaitlens.analysis import _json_safe
 from gaitlens.config import AnalysisConfig
 from gaitlens.errors import BackendUnavailableError, GaitlensError, OutputError, VideoReadError
+from gaitlens.io.jsonsafe import json_safe
 
 FAULTS = ("pelvis_lag", "pelvis_back_hips_flexed", "pelvic_tilt_suppressed")
 CALLS_FILE = "fake_calls.txt"
@@ -46,7 +46,7 @@ def fake_analyze(video, config, *, outdir, progress, reuse_pose):
             {"id": f, "severity": sev[(size + i) % 3], "confidence": "high"}
             for i, f in enumerate(FAULTS)
         ],
-        "config": _json_safe(config.to_dict()),  # as Analysis.to_dict stores it
+        "config": json_safe(config.to_dict()),  # as Analysis.to_dict stores it
     }
     (out / "analysis.json").write_text(json.dumps(data))
     (out / "report.html").write_text("<html></html>")
@@ -273,7 +273,7 @@ def _args(folder, out, **kw):
 def test_run_batch_cli_prints_table_and_signals_partial_failure(
     clips, tmp_path, monkeypatch, capsys
 ):
-    monkeypatch.setattr(batch, "_default_analyze", fake_analyze)
+    monkeypatch.setattr(batch.run, "_default_analyze", fake_analyze)
     out = tmp_path / "out"
     code = batch.run_batch_cli(_args(clips, out), AnalysisConfig())
     text = capsys.readouterr().out
@@ -290,7 +290,7 @@ def test_run_batch_cli_prints_table_and_signals_partial_failure(
 def test_cli_entry_point_reaches_the_batch(clips, tmp_path, monkeypatch, capsys):
     from gaitlens import cli
 
-    monkeypatch.setattr(batch, "_default_analyze", fake_analyze)
+    monkeypatch.setattr(batch.run, "_default_analyze", fake_analyze)
     code = cli.main(["batch", str(clips), "-o", str(tmp_path / "o"), "-j", "1", "-q"])
     assert code == batch.EXIT_PARTIAL
     assert (tmp_path / "o" / batch.SUMMARY_FILE).is_file()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
 from gaitlens import cleaning
+from gaitlens.config import AnalysisConfig
 from gaitlens.errors import NoRunnerDetectedError, NotRunningError, NotSideViewError
 from gaitlens.pose.skeleton import INDEX
 from gaitlens_validation.noise import PoseNoise
@@ -52,7 +51,7 @@ def test_cutoff_scales_with_frame_rate_and_config_object():
     c60 = cleaning.clean(stick_track(fps=60, duration_s=4)[0])
     assert c30.cutoff_hz < c60.cutoff_hz <= 10.0
     assert c30.cutoff_hz == pytest.approx(0.6 * 15)
-    cfg = SimpleNamespace(cutoff_hz=7.0, max_gap_s=0.1)  # an AnalysisConfig-like object
+    cfg = AnalysisConfig(cutoff_hz=7.0, max_gap_s=0.1)
     assert cleaning.clean(stick_track(fps=60, duration_s=4)[0], cfg).cutoff_hz == 7.0
 
 
@@ -186,8 +185,8 @@ def test_swing_foot_collapse_is_removed_and_filled():
     assert c.interpolated["left_heel"][hit].mean() >= 0.8
     err = np.linalg.norm(c.points["left_heel"][hit] - ref.points["left_heel"][hit], axis=1)
     assert np.median(err) / c.leg_length_px < 0.05  # collapsed: about 0.5 legs off
-    n_ref = strides.summarize(strides.segment(events.detect(ref), ref))["n_strides"]
-    n_fix = strides.summarize(strides.segment(events.detect(c), c))["n_strides"]
+    n_ref = strides.summarize_timing(strides.segment(events.detect(ref), ref))["n_strides"]
+    n_fix = strides.summarize_timing(strides.segment(events.detect(c), c))["n_strides"]
     assert n_fix >= n_ref - 1
     off = cleaning.CleaningConfig()
     off.collapse.enabled = False

@@ -79,7 +79,7 @@ def test_vfr_events_and_cadence_with_noise():
     assert c.uniform is not None
     assert any("irregular frame timing" in w for w in c.warnings)
     ev = events.detect(c)
-    summ = strides.summarize(strides.segment(ev, c))
+    summ = strides.summarize_timing(strides.segment(ev, c))
     assert summ["cadence_spm"] == pytest.approx(truth["cadence_spm"], rel=0.005)
     ic = np.concatenate([match_events(ev.ic_s[s], truth["ic_s"][s]) for s in ("left", "right")])
     assert np.isfinite(ic).mean() > 0.9

@@ -69,7 +69,7 @@ def test_synthetic_runner_cadence_and_contact():
     track = run.to_pose_track()
     clean = cleaning.clean(track)
     ev = events.detect(clean)
-    summ = strides.summarize(strides.segment(ev, clean))
+    summ = strides.summarize_timing(strides.segment(ev, clean))
     assert summ["cadence_spm"] == pytest.approx(176, rel=0.005)
     truth = run.events
     true_ic = {s: truth[(truth.side == s) & (truth.event.str.upper() == "IC")].time_s.to_numpy()
@@ -95,7 +95,8 @@ def test_pelvis_relative_method_runs():
 def test_ic_fires_at_belt_speed_minus_margin(speed):
     """IC rule: the foot's velocity (heel/toe mean, 6 Hz) at the detected IC equals the
     belt speed minus ``ic_margin_legs_s`` leg lengths per second, at any speed."""
-    from gaitlens.cleaning import LowPass, _median_leg_length, nanmean_rows
+    from gaitlens.cleaning import LowPass
+    from gaitlens.signals import leg_length_px, nanmean_rows
 
     track, _ = stick_track(fps=120, duration_s=6, speed_m_s=speed)
     c = cleaning.clean(track)
@@ -107,7 +108,7 @@ def test_ic_fires_at_belt_speed_minus_margin(speed):
     feet = [lp.apply(c.points[f"right_{p}"], 120.0)[:, 0] for p in ("heel", "foot_index")]
     x = nanmean_rows(feet)
     v = np.interp(ic, c.time_s, np.gradient(x, c.time_s))
-    leg = np.mean([_median_leg_length(c.points, s) for s in ("left", "right")])
+    leg = np.mean([leg_length_px(c.points, s) for s in ("left", "right")])
     expected = -det.belt_px_s_ + det.ic_margin_legs_s * leg
     assert np.allclose(v, expected, rtol=0.02, atol=0.02 * det.belt_px_s_)
     assert det.belt_px_s_ / leg > 1.2  # the stick runner's belt speed in legs/s

@@ -9,8 +9,8 @@ import jsonschema
 import numpy as np
 import pytest
 
-from gaitlens.report import export
-from gaitlens.report.demo import demo_analysis
+from gaitlens.io import export
+from tests.report_fixture import demo_analysis
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +136,7 @@ def test_trc_uses_cleaned_points():
 def test_fast_csv_writer_matches_pandas(tmp_path):
     import pandas as pd
 
-    from gaitlens.report import export
+    from gaitlens.io import export
 
     rng = np.random.default_rng(4)
     df = pd.DataFrame(rng.normal(scale=1e3, size=(2500, 6)), columns=list("abcdef"))

@@ -16,7 +16,9 @@ import pytest
 
 from gaitlens import faults
 from gaitlens.errors import ConfigError
-from gaitlens.schema import FAULT_IDS, STRIDE_COLUMNS, frame_columns
+from gaitlens.schema import FAULT_IDS, frame_columns
+from gaitlens.strides import STRIDE_COLUMNS
+from gaitlens.units import stored_unit
 
 # metric: (mean, sd); band = mean +- 2 SD
 BAND_SPEC = {
@@ -38,7 +40,7 @@ BAND_SPEC = {
 def make_bands(spec=BAND_SPEC) -> pd.DataFrame:
     rows = {
         m: {"low": mu - 2 * sd, "high": mu + 2 * sd, "mean": mu, "sd": sd, "n": 10,
-            "unit": faults._unit(m), "source": "test", "derivation": "mean +- 2 SD"}
+            "unit": stored_unit(m), "source": "test", "derivation": "mean +- 2 SD"}
         for m, (mu, sd) in spec.items()
     }  # fmt: skip
     df = pd.DataFrame.from_dict(rows, orient="index")

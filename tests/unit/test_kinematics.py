@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gaitlens import kinematics as K
-from gaitlens import schema
+from gaitlens import schema, signals
 from gaitlens.config import AnalysisConfig
 
 from .kinematics_fixtures import events_for, make_track
@@ -17,14 +17,14 @@ from .kinematics_fixtures import events_for, make_track
 def test_signs_of_single_angles():
     hip = np.array([[0.0, 0.0]])
     # knee in front of (and below) the hip: thigh flexed forward -> positive
-    assert K.segment_angle_deg(hip, np.array([[1.0, -np.sqrt(3)]]))[0] == pytest.approx(30)
+    assert signals.segment_angle_deg(hip, np.array([[1.0, -np.sqrt(3)]]))[0] == pytest.approx(30)
     # knee behind: negative
-    assert K.segment_angle_deg(hip, np.array([[-1.0, -1.0]]))[0] == pytest.approx(-45)
+    assert signals.segment_angle_deg(hip, np.array([[-1.0, -1.0]]))[0] == pytest.approx(-45)
     # shoulders in front of the hips: forward lean positive
-    assert K.trunk_lean_deg(hip, np.array([[0.2, 1.0]]))[0] > 0
-    assert K.trunk_lean_deg(hip, np.array([[-0.2, 1.0]]))[0] < 0
+    assert signals.trunk_lean_deg(hip, np.array([[0.2, 1.0]]))[0] > 0
+    assert signals.trunk_lean_deg(hip, np.array([[-0.2, 1.0]]))[0] < 0
     # toe higher than heel: positive foot angle
-    assert K.foot_angle_deg(np.array([[0.0, 0.0]]), np.array([[1.0, 0.2]]))[0] > 0
+    assert signals.foot_angle_deg(np.array([[0.0, 0.0]]), np.array([[1.0, 0.2]]))[0] > 0
 
 
 def test_flexed_knee_is_positive():
@@ -183,8 +183,8 @@ def test_angles_match_marker_truth_on_projected_fukuchi():
     for side in schema.SIDES:
         res = {q: np.stack([np.interp(t, trial.time_s, jc[f"{side}_{q}"][:, j]) for j in (0, 1)],
                            axis=1) for q in ("hip", "knee", "ankle")}  # fmt: skip
-        thigh = K.segment_angle_deg(res["hip"], res["knee"])
-        knee = thigh - K.segment_angle_deg(res["knee"], res["ankle"])
+        thigh = signals.segment_angle_deg(res["hip"], res["knee"])
+        knee = thigh - signals.segment_angle_deg(res["knee"], res["ankle"])
         for col, truth in (("thigh_angle_deg", thigh), ("knee_flexion_deg", knee)):
             e = df[f"{side}_{col}"].to_numpy() - truth
             assert np.sqrt(np.nanmean(e**2)) <= 3.0, (side, col)

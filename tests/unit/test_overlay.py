@@ -9,9 +9,9 @@ import av
 import numpy as np
 import pytest
 
+from gaitlens.io.video import VideoWriter, read_frames
 from gaitlens.report import overlay
-from gaitlens.report.demo import demo_analysis, write_demo_video
-from gaitlens.video import VideoWriter, read_frames
+from tests.report_fixture import demo_analysis, write_demo_video
 
 
 def _decode(path):

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 import gaitlens
 from gaitlens.report import plots
-from gaitlens.report.demo import _phase_curves, demo_analysis
+from tests.report_fixture import _phase_curves, demo_analysis
 
 
 @pytest.fixture(scope="module")

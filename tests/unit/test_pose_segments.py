@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gaitlens import pipeline
-from gaitlens import video as gv
+from gaitlens.io import video as gv
+from gaitlens.pose import runner
 from tests.conftest import write_clip
 
 
@@ -46,23 +46,23 @@ def test_segment_past_the_end_is_empty_not_an_error(tmp_path):
 
 
 def test_pose_segments_plan():
-    assert pipeline.pose_segments(20.0, 1) == [(None, None)]
-    assert pipeline.pose_segments(7.9, 2) == [(None, None)]  # too short to split
-    assert pipeline.pose_segments(0.0, 4) == [(None, None)]  # duration unknown
-    assert pipeline.pose_segments(8.0, 2) == [(None, 4.0), (4.0, None)]
-    plan = pipeline.pose_segments(300.0, 4)
+    assert runner.pose_segments(20.0, 1) == [(None, None)]
+    assert runner.pose_segments(7.9, 2) == [(None, None)]  # too short to split
+    assert runner.pose_segments(0.0, 4) == [(None, None)]  # duration unknown
+    assert runner.pose_segments(8.0, 2) == [(None, 4.0), (4.0, None)]
+    plan = runner.pose_segments(300.0, 4)
     assert len(plan) == 4 and plan[0][0] is None and plan[-1][1] is None
     assert all(a[1] == b[0] for a, b in zip(plan, plan[1:]))  # consecutive, no gap
-    assert len(pipeline.pose_segments(10.0, 4)) == 2  # each part >= MIN_SEGMENT_S
+    assert len(runner.pose_segments(10.0, 4)) == 2  # each part >= MIN_SEGMENT_S
 
 
 def test_pose_workers_follow_request_cores_and_batch_cap(monkeypatch):
     monkeypatch.delenv("GAITLENS_POSE_WORKERS", raising=False)
-    assert pipeline.resolve_pose_workers(3) == 3
-    auto = pipeline.resolve_pose_workers(None)
-    assert 1 <= auto <= pipeline.MAX_POSE_WORKERS
+    assert runner.resolve_pose_workers(3) == 3
+    auto = runner.resolve_pose_workers(None)
+    assert 1 <= auto <= runner.MAX_POSE_WORKERS
     monkeypatch.setenv("GAITLENS_POSE_WORKERS", "1")  # set in each batch worker
-    assert pipeline.resolve_pose_workers(None) == 1
+    assert runner.resolve_pose_workers(None) == 1
 
 
 class _Seg:
@@ -87,14 +87,14 @@ def _times(a, b):
 
 def test_segments_join_detects_a_gap_but_accepts_a_file_that_ends_early():
     a, b = _Seg(_times(0, 4)), _Seg(_times(4, 8))
-    assert pipeline._segments_join([a, b], _Meta())
-    assert pipeline._segments_join([_Seg(_times(0, 2)), _Seg([])], _Meta())
-    assert not pipeline._segments_join([a, _Seg(_times(4.5, 8))], _Meta())
+    assert runner._segments_join([a, b], _Meta())
+    assert runner._segments_join([_Seg(_times(0, 2)), _Seg([])], _Meta())
+    assert not runner._segments_join([a, _Seg(_times(4.5, 8))], _Meta())
 
 
 def test_segments_join_checks_that_both_graphs_agree_on_the_overlap():
     a = _Seg(_times(0, 4))
     agree = _Seg(_times(4, 8), offset_px=0.5, warmup_from=3.5)  # 0.5 px: same person
     jumped = _Seg(_times(4, 8), offset_px=40.0, warmup_from=3.5)  # another person/legs
-    assert pipeline._segments_join([a, agree], _Meta())
-    assert not pipeline._segments_join([a, jumped], _Meta())
+    assert runner._segments_join([a, agree], _Meta())
+    assert not runner._segments_join([a, jumped], _Meta())

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gaitlens import reference, schema
+from gaitlens import reference, strides
 
 FAULT_RULES = Path(reference.__file__).parent / "data" / "fault_rules.json"
 
@@ -30,7 +30,7 @@ def test_every_metric_used_by_fault_rules_has_a_band():
     if not FAULT_RULES.is_file():
         pytest.skip("fault rules not present")
     text = FAULT_RULES.read_text()
-    used = {m for m in schema.STRIDE_METRIC_COLUMNS if f'"{m}"' in text}
+    used = {m for m in strides.METRIC_COLUMNS if f'"{m}"' in text}
     missing = used - set(reference.load_bands().index)
     assert not missing
 

@@ -9,17 +9,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from gaitlens import cleaning, events, strides
+from gaitlens import cleaning, events, signals, strides
 from gaitlens.errors import GaitlensError
-from gaitlens.kinematics import (
+from gaitlens.io.track import PoseTrack
+from gaitlens.kinematics import contact_mask
+from gaitlens.signals import (
     angular_rate_deg_per_s,
-    contact_mask,
     derivative,
+    peak_in,
     running_median,
     segment_angle_deg,
+    value_at,
 )
-from gaitlens.stride_metrics import peak_in, value_at
-from gaitlens.track import PoseTrack
 
 SETTINGS = settings(
     max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
@@ -81,7 +82,7 @@ def test_gap_filler_fills_only_short_inner_gaps(xy, fs):
     assert np.array_equal(out[~was_bad], xy[~was_bad])
     if n_filled:
         max_n = int(np.floor(0.15 * fs + 1e-9))
-        starts, ends = cleaning._runs(was_bad & now_ok)
+        starts, ends = signals.runs(was_bad & now_ok)
         assert max(e - s for s, e in zip(starts, ends)) <= max_n
 
 

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gaitlens import schema, stride_metrics
+from gaitlens import schema, signals
 from gaitlens.config import AnalysisConfig
+from gaitlens.strides import metrics as stride_metrics
 
 from .kinematics_fixtures import FakeEvents
 
@@ -84,7 +85,7 @@ def test_values_at_events_peaks_and_signs():
     assert out["trunk_lean_mean_deg"] == pytest.approx(8.0)
     assert out["visibility_mean"] == pytest.approx(0.9)
     assert not out["events_interpolated"]
-    for c in schema.STRIDE_METRIC_COLUMNS + schema.STRIDE_QUALITY_COLUMNS:
+    for c in stride_metrics.METRIC_COLUMNS + schema.STRIDE_QUALITY_COLUMNS:
         assert c in out.index
 
 
@@ -111,7 +112,7 @@ def test_stride_length_with_belt_speed():
 def test_peak_in_parabolic_refinement_beats_frame_spacing():
     t = np.arange(0, 1, 1 / 30)
     y = -((t - 0.512) ** 2)
-    tp, _ = stride_metrics.peak_in(t, y, 0, 1)
+    tp, _ = signals.peak_in(t, y, 0, 1)
     assert tp == pytest.approx(0.512, abs=1e-6)
 
 

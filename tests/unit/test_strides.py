@@ -32,7 +32,7 @@ def test_exact_timing_values():
     # flight: own TO to the other foot's next IC = 0.35 - 0.25
     assert np.allclose(v.flight_time_s.dropna(), 0.10)
     assert (v.ic_s.diff().dropna() >= 0).all()
-    s = strides.summarize(table)
+    s = strides.summarize_timing(table)
     assert s["cadence_spm"] == pytest.approx(120 / 0.7)
     assert s["contact_time_s"] == pytest.approx(0.25)
     assert s["flight_time_s"] == pytest.approx(0.10)
@@ -64,17 +64,18 @@ def test_too_few_strides_raises():
 
 
 def test_config_object_min_strides():
-    class Cfg:
-        min_strides = 20
+    from gaitlens.config import AnalysisConfig
 
     with pytest.raises(TooFewStridesError):
-        strides.segment(_events(n=8), config=Cfg())
+        strides.segment(_events(n=8), config=AnalysisConfig(min_strides=20))
+    with pytest.raises(TooFewStridesError):  # the same from the config's [strides] table
+        strides.segment(_events(n=8), config=AnalysisConfig(strides={"min_strides": 20}))
 
 
 def test_side_without_any_toe_off_or_other_side_does_not_crash():
     from types import SimpleNamespace
 
-    from gaitlens import strides as st
+    from gaitlens.strides import segmentation as st
 
     ev = SimpleNamespace(
         ic_s={"left": np.array([0.1, 0.8, 1.5, 2.2]), "right": np.array([])},

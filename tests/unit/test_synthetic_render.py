@@ -30,7 +30,7 @@ def test_frames_show_the_figure_where_the_truth_says():
 
 
 def test_render_writes_h264_and_truth(tmp_path):
-    from gaitlens.video import probe
+    from gaitlens.io.video import probe
 
     r = simulate(
         RunnerParams(

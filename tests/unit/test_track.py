@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from gaitlens.io.track import PoseTrack
 from gaitlens.pose.skeleton import INDEX, LANDMARK_NAMES, mirror_index
-from gaitlens.track import PoseTrack
 
 
 def _track(n=50, seed=0, with_sil=True):

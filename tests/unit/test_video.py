@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from gaitlens.errors import VideoReadError
-from gaitlens.video import VideoWriter, probe, read_frames
+from gaitlens.io.video import VideoWriter, probe, read_frames
 from tests.conftest import with_rotation, write_clip
 
 

@@ -28,7 +28,7 @@ from typing import Optional
 
 import numpy as np
 
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "jsonschema" / "analysis.schema.json"
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "jsonschema" / "analysis.schema.json"
 
 
 # ---------------------------------------------------------------------- points

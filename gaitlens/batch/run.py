@@ -29,32 +29,17 @@ from concurrent.futures import Executor, Future, as_completed
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .batch_plan import (  # noqa: F401  (re-exported: the batch API in one place)
-    INDEX_FILE,
-    SUMMARY_FILE,
-    ClipJob,
-    PathLike,
-    _scan,
-    discover_videos,
-    plan_jobs,
-    safe_name,
-)
-from .batch_summary import (  # noqa: F401
-    BASE_COLUMNS,
-    EXIT_ALL_FAILED,
-    EXIT_OK,
-    EXIT_PARTIAL,
-    LINK_COLUMNS,
+from ..errors import BackendUnavailableError, GaitlensError, OutputError, VideoReadError
+from .plan import INDEX_FILE, SUMMARY_FILE, ClipJob, PathLike, plan_jobs, scan
+from .summary import (
     STATUS_FAILED,
     STATUS_OK,
     STATUS_SKIPPED,
     exit_code,
     format_table,
-    read_summary,
     summary_frame,
     write_summary,
 )
-from .errors import BackendUnavailableError, GaitlensError, OutputError, VideoReadError
 
 ERROR_LOG = "error.log"
 DASK_CONNECT_TIMEOUT_S = 10.0
@@ -110,7 +95,7 @@ def _row(job: ClipJob, status: str, reason: str = "", data: Optional[dict] = Non
 
 
 def _default_analyze(video, config, *, outdir, progress, reuse_pose):
-    from .pipeline import analyze
+    from ..pipeline import analyze
 
     return analyze(video, config, outdir=outdir, progress=progress, reuse_pose=reuse_pose)
 
@@ -187,10 +172,10 @@ def done_analysis(job: ClipJob, config) -> Optional[dict]:
 
 def _same_config(saved: dict, config) -> bool:
     """``saved`` (from analysis.json: JSON-safe, floats rounded) describes ``config``."""
-    from .analysis import _json_safe
-    from .config import AnalysisConfig
+    from ..config import AnalysisConfig
+    from ..io.jsonsafe import json_safe
 
-    if json.loads(json.dumps(_json_safe(config.to_dict()))) == saved:
+    if json.loads(json.dumps(json_safe(config.to_dict()))) == saved:
         return True
     try:
         return AnalysisConfig().updated(**saved) == config
@@ -266,7 +251,7 @@ def analyze_folder(
 
     Parameters
     ----------
-    folder : searched recursively for ``gaitlens.video.VIDEO_EXTENSIONS`` (any case);
+    folder : searched recursively for ``gaitlens.io.video.VIDEO_EXTENSIONS`` (any case);
         hidden files and the output folder itself are skipped.
     outdir : one sub-folder per clip (mirroring its relative path, safe names) plus
         ``summary.csv`` and ``index.html``.
@@ -297,7 +282,7 @@ def analyze_folder(
     and ``outdir`` (relative to ``outdir``). ``df.attrs`` holds ``ignored_files``
     (non-video files found) and the paths of the summary files.
     """
-    from .config import AnalysisConfig
+    from ..config import AnalysisConfig
 
     if resume and force:
         raise GaitlensError("--resume and --force contradict each other; pass only one.")
@@ -307,9 +292,9 @@ def analyze_folder(
         raise VideoReadError(f"{folder}: not a folder. Give the folder that holds the clips.")
     if outdir.exists() and not outdir.is_dir():
         raise OutputError(f"{outdir}: exists and is not a folder. Choose another output folder.")
-    videos, others = _scan(folder, (outdir,))
+    videos, others = scan(folder, (outdir,))
     if not videos:
-        from .video import VIDEO_EXTENSIONS
+        from ..io.video import VIDEO_EXTENSIONS
 
         raise VideoReadError(
             f"{folder}: no video files found (looked for {', '.join(VIDEO_EXTENSIONS)}). "

@@ -19,7 +19,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from .errors import VideoReadError
+from ..errors import VideoReadError
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv")
 
@@ -49,7 +49,7 @@ class Frame:
     image: np.ndarray  # H x W x 3, RGB, uint8, upright
 
 
-def _open(path: str | os.PathLike):
+def open_container(path: str | os.PathLike):
     import av
 
     p = Path(path)
@@ -74,7 +74,7 @@ def _open(path: str | os.PathLike):
     return container
 
 
-def _rotation_of(stream, first_frame=None) -> int:
+def rotation_of(stream, first_frame=None) -> int:
     rot = 0
     if first_frame is not None:
         rot = int(getattr(first_frame, "rotation", 0) or 0)
@@ -86,7 +86,7 @@ def _rotation_of(stream, first_frame=None) -> int:
     return rot % 360
 
 
-def _upright(img: np.ndarray, rotation_deg: int) -> np.ndarray:
+def upright(img: np.ndarray, rotation_deg: int) -> np.ndarray:
     """Apply a counter-clockwise display rotation to a decoded frame."""
     k = (rotation_deg // 90) % 4
     return np.ascontiguousarray(np.rot90(img, k=k)) if k else img
@@ -94,7 +94,7 @@ def _upright(img: np.ndarray, rotation_deg: int) -> np.ndarray:
 
 def probe(path: str | os.PathLike) -> VideoMeta:
     """Read a video's metadata; decodes the first frame to check it is readable."""
-    container = _open(path)
+    container = open_container(path)
     try:
         stream = container.streams.video[0]
         first = None
@@ -107,7 +107,7 @@ def probe(path: str | os.PathLike) -> VideoMeta:
                 f"{path}: no frame could be decoded (empty or corrupt video). "
                 "Export it again as MP4 (H.264) and retry."
             )
-        rot = _rotation_of(stream, first)
+        rot = rotation_of(stream, first)
         w, h = first.width, first.height
         if rot in (90, 270):
             w, h = h, w
@@ -156,7 +156,7 @@ def frame_to_rgb(frame, size: Optional[tuple] = None) -> np.ndarray:
 def first_frame_time_s(path: str | os.PathLike) -> float:
     """Presentation time (s) of a file's first decodable frame: the origin of
     ``read_frames`` timestamps."""
-    container = _open(path)
+    container = open_container(path)
     try:
         stream = container.streams.video[0]
         for frame in container.decode(stream):
@@ -196,7 +196,7 @@ def read_frames(
     """
     stats = stats if stats is not None else {}
     stats.update(frames_decoded=0, damaged_packets=0, stopped_early=False)
-    container = _open(path)
+    container = open_container(path)
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
     src = Path(path)
@@ -235,7 +235,7 @@ def read_frames(
         try:
             for frame in frames_skipping_damage():
                 if rot is None:
-                    rot = _rotation_of(stream, frame)
+                    rot = rotation_of(stream, frame)
                     w, h = frame.width, frame.height
                     if max_side_px and max(w, h) > max_side_px:
                         s = max_side_px / max(w, h)
@@ -260,7 +260,7 @@ def read_frames(
                     stats["damaged_packets"] += 1
                     continue
                 stats["frames_decoded"] = idx + 1
-                yield Frame(idx, t, _upright(img, rot))
+                yield Frame(idx, t, upright(img, rot))
                 idx += 1
         finally:
             container.close()

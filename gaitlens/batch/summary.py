@@ -7,8 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from .batch_index import render_index
-from .batch_plan import INDEX_FILE, SUMMARY_FILE, PathLike
+from .index import render_index
+from .plan import INDEX_FILE, SUMMARY_FILE, PathLike
 
 #: exit codes of ``gaitlens batch``: all clips ok (or skipped) / some failed / all failed
 EXIT_OK, EXIT_PARTIAL, EXIT_ALL_FAILED = 0, 10, 11
@@ -22,7 +22,7 @@ def summary_frame(rows: list[dict]):
     severity and confidence of each fault (``schema.FAULT_IDS`` first), then links."""
     import pandas as pd
 
-    from .schema import FAULT_IDS
+    from ..schema import FAULT_IDS
 
     extra = []
     for r in rows:
@@ -94,7 +94,7 @@ def exit_code(df) -> int:
 
 def format_table(df, width: int = 100) -> str:
     """A short plain-text table of a batch summary (what ``gaitlens batch`` prints)."""
-    from .schema import FAULT_IDS
+    from ..schema import FAULT_IDS
 
     short = {
         "pelvis_lag": "lag",

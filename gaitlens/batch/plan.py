@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
-from .errors import VideoReadError
+from ..errors import VideoReadError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -32,7 +32,7 @@ class ClipJob:
 
 
 def _is_video(p: Path) -> bool:
-    from .video import VIDEO_EXTENSIONS
+    from ..io.video import VIDEO_EXTENSIONS
 
     return p.suffix.lower() in VIDEO_EXTENSIONS
 
@@ -42,7 +42,7 @@ def _is_output_folder(files: list[str]) -> bool:
     return "analysis.json" in names or {SUMMARY_FILE, INDEX_FILE} <= names
 
 
-def _scan(folder: Path, exclude: tuple[Path, ...] = ()) -> tuple[list[Path], list[Path]]:
+def scan(folder: Path, exclude: tuple[Path, ...] = ()) -> tuple[list[Path], list[Path]]:
     """(videos, other files) under ``folder``, sorted. Left out: hidden entries, the
     ``exclude`` subtrees (e.g. the batch output folder inside the input folder) and
     earlier gaitlens outputs (a folder holding ``analysis.json``, or a batch's
@@ -67,11 +67,11 @@ def _scan(folder: Path, exclude: tuple[Path, ...] = ()) -> tuple[list[Path], lis
 
 def discover_videos(folder: PathLike, exclude: tuple[PathLike, ...] = ()) -> list[Path]:
     """Every video file under ``folder`` (recursive; extensions
-    ``gaitlens.video.VIDEO_EXTENSIONS``, any case), sorted by relative path."""
+    ``gaitlens.io.video.VIDEO_EXTENSIONS``, any case), sorted by relative path."""
     folder = Path(folder)
     if not folder.is_dir():
         raise VideoReadError(f"{folder}: not a folder. Give the folder that holds the clips.")
-    return _scan(folder, tuple(Path(e) for e in exclude))[0]
+    return scan(folder, tuple(Path(e) for e in exclude))[0]
 
 
 def safe_name(name: str) -> str:

@@ -1,7 +1,7 @@
 """Stride segmentation: one row per stride (IC to the next IC of the same foot) per side.
 
-Schema constants live here (gaitmap style, Kuderle et al. 2024): the timing columns,
-the legal event order (IC < TO < next IC) and the plausibility limits. Strides that
+The columns and the legal event order (IC < TO < next IC) are ``gaitlens.schema``
+constants (gaitmap style, Kuderle et al. 2024); the plausibility limits are here. Strides that
 break the order or the limits are kept aside in ``StrideTable.rejected`` with the
 reason, as gaitmap's stride-list validation does.
 """
@@ -13,16 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import TooFewStridesError
+from ..errors import TooFewStridesError
+from ..schema import SIDES, STRIDE_TIMING_COLUMNS
+from ..signals import other_side
 
-SIDES = ("left", "right")
-TIMING_COLUMNS = [
-    "side", "stride", "ic_s", "to_s", "next_ic_s", "stride_time_s", "cadence_spm",
-    "contact_time_s", "flight_time_s", "duty_factor", "quality",
-]  # fmt: skip
-REJECTED_COLUMNS = TIMING_COLUMNS + ["reason"]
-#: legal order of events within a stride
-EVENT_ORDER = ("ic_s", "to_s", "next_ic_s")
+#: columns of the valid stride table: timing, then the stride's ``quality`` code
+TIMING_COLUMNS = [*STRIDE_TIMING_COLUMNS, "quality"]
+#: columns of the rejected strides: the same plus the ``reason``
+REJECTED_COLUMNS = [*TIMING_COLUMNS, "reason"]
 
 
 @dataclass
@@ -51,16 +49,16 @@ class StrideTable:
 
 
 def _resolve(config) -> StrideLimits:
+    """``StrideLimits``, an ``AnalysisConfig`` (its ``stride_limits()``) or None."""
+    if config is None:
+        return StrideLimits()
     if isinstance(config, StrideLimits):
         return config
-    lim = StrideLimits()
-    if config is not None and getattr(config, "min_strides", None):
-        lim.min_strides = int(config.min_strides)
-    return lim
+    return config.stride_limits()
 
 
 def _other_side_ic(events, side: str) -> np.ndarray:
-    other = "right" if side == "left" else "left"
+    other = other_side(side)
     return np.sort(np.asarray(events.ic_s.get(other, []), dtype=float))
 
 

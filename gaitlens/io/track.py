@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-from .pose.skeleton import INDEX, LANDMARK_NAMES
+from ..pose.skeleton import INDEX, LANDMARK_NAMES
 
 TRACK_FORMAT_VERSION = 1
 

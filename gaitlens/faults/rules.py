@@ -16,10 +16,10 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
-from .schema import FAULT_IDS
+from ..errors import ConfigError
+from ..schema import FAULT_IDS
 
-RULES_PATH = Path(__file__).resolve().parent / "data" / "fault_rules.json"
+RULES_PATH = Path(__file__).resolve().parents[1] / "data" / "fault_rules.json"
 
 
 def load_rules(overrides: Optional[dict] = None, path: Optional[Path] = None) -> dict:
@@ -73,7 +73,7 @@ def _override_fault(rules: dict, fid: str, val: dict) -> None:
             raise ConfigError(f"[faults.{fid}] {k}: unknown option")
 
 
-def _param(rules: dict, fid: str, key: str):
+def param(rules: dict, fid: str, key: str):
     v = rules["faults"][fid].get(key)
     return rules["decision"][key] if v is None else v
 
@@ -115,7 +115,7 @@ def resolve_bands(bands: Optional[pd.DataFrame], rules: dict, overrides: Optiona
     return out
 
 
-def _excess(values: np.ndarray, band: pd.Series, direction: str, guard=0.0) -> np.ndarray:
+def excess(values: np.ndarray, band: pd.Series, direction: str, guard=0.0) -> np.ndarray:
     """Distance beyond the band edge plus the guard band, in the bad direction, in
     reference SDs (negative = inside)."""
     edge = band["high"] if direction == "high" else band["low"]
@@ -149,20 +149,20 @@ def guard_band(rules: dict, metric: str, strides: pd.DataFrame, fps: Optional[fl
     return k * g
 
 
-def _metric_score(q, rules: dict, fid: Optional[str] = None):
+def metric_score(q, rules: dict, fid: Optional[str] = None):
     """0 at ``inside_ramp_sd`` inside the edge, 1/3 at the edge, 2/3 at marked, 1 at 2x."""
     d = rules["decision"]
-    marked = _param(rules, fid, "marked_excess_sd") if fid else d["marked_excess_sd"]
+    marked = param(rules, fid, "marked_excess_sd") if fid else d["marked_excess_sd"]
     xp = [-d["inside_ramp_sd"], 0.0, marked, 2.0 * marked]
     return np.interp(q, xp, [0.0, 1 / 3, 2 / 3, 1.0])
 
 
-def _band_ok(band: Optional[pd.Series], direction: str) -> bool:
+def band_ok(band: Optional[pd.Series], direction: str) -> bool:
     if band is None:
         return False
     edge = band["high"] if direction == "high" else band["low"]
     return bool(np.isfinite(edge) and np.isfinite(band["scale"]) and band["scale"] > 0)
 
 
-def _active_metrics(rules: dict, fid: str) -> list:
+def active_metrics(rules: dict, fid: str) -> list:
     return [m for m in rules["faults"][fid]["metrics"] if float(m.get("weight", 0)) > 0]

@@ -1,65 +1,41 @@
-"""A small synthetic ``Analysis`` with known signals, for tests, docs and notebooks.
+"""Test fixture: a small synthetic ``Analysis`` with known signals, built from the real
+containers (``PoseTrack``, ``CleanTrack``, ``GaitEvents``, ``Finding``, ``Evidence``).
 
 It stands in for the upstream stages (cleaning, events, kinematics, strides, faults)
-so that the report layer can be built and tested on its own: a stick-figure runner
+so that the report layer can be tested on its own: a stick-figure runner
 whose segment angles follow smooth periodic curves shaped like treadmill running
 (thigh +25 deg forward at foot strike, -20 deg behind at toe-off, knee 20/40/100 deg at
 IC/midstance/swing peak, BIOMECHANICS.md section 8), the per-frame signal table with
-``schema.frame_columns()``, the stride table with ``schema.STRIDE_COLUMNS``, three
+``schema.frame_columns()``, the stride table with ``strides.STRIDE_COLUMNS``, three
 findings and a reference-band table. ``write_demo_video`` renders the figure to a
 small H.264 clip with the same frame times as the track.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Optional
 
 import numpy as np
 import pandas as pd
 
-from .. import schema
-from ..pose.skeleton import INDEX, LANDMARK_NAMES
-from ..track import PoseTrack
+from gaitlens import quality, schema
+from gaitlens.analysis import Analysis
+from gaitlens.cleaning import CleanTrack
+from gaitlens.config import AnalysisConfig
+from gaitlens.events import GaitEvents
+from gaitlens.faults import Evidence, Finding
+from gaitlens.io.track import PoseTrack
+from gaitlens.pose.skeleton import INDEX, LANDMARK_NAMES
+from gaitlens.strides import STRIDE_COLUMNS
 
 
-@dataclass
-class DemoEvents:
-    ic_s: dict
-    to_s: dict
-
-
-@dataclass
-class DemoEvidence:
-    metric: str
-    label: str
-    value: float
-    unit: str
-    band_low: Optional[float]
-    band_high: Optional[float]
-    side: Optional[str]
-    strides_outside: list
-    n_strides: int
-    direction: str  # "high" or "low": which side of the band is the fault
-
-
-@dataclass
-class DemoFinding:
-    id: str
-    title: str
-    severity: str
-    score: float
-    confidence: str
-    confidence_reasons: list
-    evidence: list
-    explanation: str
-    advice: str
-    per_side: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+def _per_side(left: str, right: str, conf: str) -> dict:
+    return {
+        s: {"severity": sev, "score": 0.0, "n_strides": 0, "confidence": conf, "judged": True,
+            "reasons": []}
+        for s, sev in (("left", left), ("right", right))
+    }  # fmt: skip
 
 
 def _phase_curves(phi: np.ndarray) -> dict:
@@ -83,9 +59,6 @@ def demo_analysis(
     video_path: Optional[str] = None,
 ):
     """A synthetic ``Analysis`` of a runner facing image-right, right side nearest."""
-    from ..analysis import Analysis
-    from ..config import AnalysisConfig
-
     rng = np.random.default_rng(seed)
     duration = (n_strides + 1.2) * stride_time_s
     n = int(round(duration * fps))
@@ -195,14 +168,14 @@ def demo_analysis(
         ic[side] = ics
         to[side] = ics + 0.35 * stride_time_s
         to[side] = to[side][to[side] < t[-1]]
-    events = DemoEvents(ic_s=ic, to_s=to)
+    events = GaitEvents(ic_s=ic, to_s=to, method="demo")
     rows = []
     for side in schema.SIDES:
         for i in range(len(ic[side]) - 1):
             a, b = ic[side][i], ic[side][i + 1]
             st = b - a
             ct = 0.35 * st
-            r = dict.fromkeys(schema.STRIDE_COLUMNS, np.nan)
+            r = dict.fromkeys(STRIDE_COLUMNS, np.nan)
             jit = rng.normal(0, 1, 20)
             r.update(
                 side=side,
@@ -238,7 +211,7 @@ def demo_analysis(
                 events_interpolated=False,
             )
             rows.append(r)
-    strides = pd.DataFrame(rows)[list(schema.STRIDE_COLUMNS)]
+    strides = pd.DataFrame(rows)[list(STRIDE_COLUMNS)]
     rejected = strides.iloc[:0].assign(reason=pd.Series(dtype=str))
 
     bands = pd.DataFrame(
@@ -263,7 +236,7 @@ def demo_analysis(
     lag_out = [int(s) for s in strides.query("side == 'right' and pelvis_lag_ms > 60")["stride"]]
     n_right = int((strides["side"] == "right").sum())
     findings = [
-        DemoFinding(
+        Finding(
             id="pelvis_lag",
             title="Pulling the hip back",
             severity="mild",
@@ -271,7 +244,7 @@ def demo_analysis(
             confidence="medium",
             confidence_reasons=["30 frames/s limits timing precision to about ±17 ms"],
             evidence=[
-                DemoEvidence(
+                Evidence(
                     "pelvis_lag_ms",
                     "pelvis lag",
                     85.0,
@@ -286,9 +259,10 @@ def demo_analysis(
             ],  # fmt: skip
             explanation="The pelvis reaches its top forward speed late, after the swing thigh.",
             advice="Warm up the core and hips; think 'hips travel forward with the knee'.",
-            per_side={"left": "none", "right": "mild"},
+            per_side=_per_side("none", "mild", "medium"),
+            judged=True,
         ),
-        DemoFinding(
+        Finding(
             id="pelvis_back_hips_flexed",
             title="Pelvis left behind / hips too flexed",
             severity="none",
@@ -296,7 +270,7 @@ def demo_analysis(
             confidence="high",
             confidence_reasons=[],
             evidence=[
-                DemoEvidence(
+                Evidence(
                     "hip_flexion_ic_deg",
                     "hip flexion at IC",
                     33.0,
@@ -311,9 +285,10 @@ def demo_analysis(
             ],  # fmt: skip
             explanation="Hips and pelvis are within the healthy range through stance.",
             advice="Nothing to change.",
-            per_side={"left": "none", "right": "none"},
+            per_side=_per_side("none", "none", "high"),
+            judged=True,
         ),
-        DemoFinding(
+        Finding(
             id="pelvic_tilt_suppressed",
             title="Pelvic tilt gone awry",
             severity="none",
@@ -321,7 +296,7 @@ def demo_analysis(
             confidence="low",
             confidence_reasons=["pelvic tilt is estimated from the silhouette (loose clothing)"],
             evidence=[
-                DemoEvidence(
+                Evidence(
                     "pelvic_tilt_mean_deg",
                     "pelvic tilt (est.)",
                     12.0,
@@ -336,15 +311,17 @@ def demo_analysis(
             ],  # fmt: skip
             explanation="The estimated anterior tilt is in the usual range.",
             advice="Nothing to change.",
-            per_side={"left": "none", "right": "none"},
+            per_side=_per_side("none", "none", "low"),
+            judged=False,
         ),
     ]
-    clean = SimpleNamespace(
-        facing="right", near_side="right", activity="running", leg_length_px=leg_px, view="side"
-    )
-    from ..analysis import measurement_quality
-
-    quality = measurement_quality(track, clean, strides, frames)
+    clean = CleanTrack(
+        time_s=t, sampling_rate_hz=fps, points={}, visibility={}, facing="right",
+        near_side="right", leg_length_px=leg_px, activity="running",
+        view={"side_view_score": 0.9}, swaps_repaired=np.zeros(0, int), gaps_filled=0,
+        outliers_removed=0, cutoff_hz=10.0, frame_size_px=(w, h),
+    )  # fmt: skip
+    measured = quality.measurement_quality(track, clean, strides, frames)
     return Analysis(
         video=dict(track.video),
         track=track,
@@ -359,7 +336,7 @@ def demo_analysis(
             "n_strides": int(len(strides)),
         },
         findings=findings,
-        quality=quality,
+        quality=measured,
         config=AnalysisConfig(),
         bands=bands,
         warnings=["demo data: synthetic stick figure, not a real runner"],
@@ -370,8 +347,8 @@ def write_demo_video(analysis, path, fps: Optional[float] = None) -> Path:
     """Render the demo track as a plain figure on a grey background (H.264, same times)."""
     import cv2
 
-    from ..pose.skeleton import BONES
-    from ..video import VideoWriter
+    from gaitlens.io.video import VideoWriter
+    from gaitlens.pose.skeleton import BONES
 
     track = analysis.track
     w, h = track.frame_size_px

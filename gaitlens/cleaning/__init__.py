@@ -1,0 +1,31 @@
+"""Cleaning: from a raw ``PoseTrack`` to a ``CleanTrack`` in the analysis frame.
+
+``clean`` (module ``cleaner``) runs, in order: detection check, side-view check
+(``checks.ViewCheck``), leg-swap and foot-collapse repair, outliers and gaps
+(``repairs``), zero-lag low-pass (``filters.LowPass``, on a uniform grid for
+variable-frame-rate clips: ``filters.UniformResampler``) and the running/walking check
+(``checks.ActivityClassifier``).
+"""
+
+from __future__ import annotations
+
+from .checks import ActivityClassifier, ViewCheck
+from .cleaner import USED_POINTS, CleaningConfig, CleanTrack, clean
+from .filters import LowPass, UniformResampler, interp_rows
+from .repairs import FootCollapseRepair, GapFiller, HampelOutliers, SwapRepair
+
+__all__ = [
+    "USED_POINTS",
+    "ActivityClassifier",
+    "CleanTrack",
+    "CleaningConfig",
+    "FootCollapseRepair",
+    "GapFiller",
+    "HampelOutliers",
+    "LowPass",
+    "SwapRepair",
+    "UniformResampler",
+    "ViewCheck",
+    "clean",
+    "interp_rows",
+]

@@ -1,0 +1,133 @@
+"""Checks of what the clip shows: a side view, and running rather than walking or standing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import butter, sosfiltfilt
+
+from ..schema import SIDES
+from ..signals import runs
+
+
+@dataclass
+class ViewCheck:
+    """Side-view score from the lateral extent of the body in the image, in leg lengths.
+
+    In a side view the shoulders and hips nearly overlap (shoulder width projects to
+    almost nothing) and the foot appears long (heel to toe about 0.25 leg lengths); in a
+    front view the shoulders are about 0.45 leg lengths apart (shoulder width 0.259 H,
+    leg 0.491 H: Winter 2009) and the feet look short. Score = 1 - shoulder spread /
+    ``front_shoulder_legs``, clipped to 0..1."""
+
+    front_shoulder_legs: float = 0.45
+    min_score: float = 0.35
+    warn_score: float = 0.6
+
+    def score(self, img: dict, leg_px: float) -> dict:
+        sh = np.abs(img["left_shoulder"][:, 0] - img["right_shoulder"][:, 0]) / leg_px
+        hip = np.abs(img["left_hip"][:, 0] - img["right_hip"][:, 0]) / leg_px
+        foot = (
+            np.nanmedian(
+                [np.abs(img[f"{s}_foot_index"][:, 0] - img[f"{s}_heel"][:, 0]) for s in SIDES]
+            )
+            / leg_px
+        )
+        shm = float(np.nanmedian(sh))
+        sc = float(np.clip(1 - shm / self.front_shoulder_legs, 0, 1))
+        return {
+            "side_view_score": sc,
+            "shoulder_spread_legs": shm,
+            "hip_spread_legs": float(np.nanmedian(hip)),
+            "foot_length_legs": float(foot),
+        }
+
+
+@dataclass
+class ActivityClassifier:
+    """Running vs walking from the hip's vertical motion against the feet's spread.
+
+    In walking the body vaults over a stiff stance leg (inverted pendulum): the hip is
+    highest at midstance, when the feet are together, and lowest in double support, when
+    they are furthest apart. In running the leg acts as a spring (spring-mass model,
+    Blickhan 1989; Cavagna et al. 1977): the hip is lowest at midstance (feet together)
+    and highest in flight (feet apart). The sign of the correlation between the
+    band-passed hip height and the horizontal foot spread separates the two; the step
+    frequency (walking about 1.6-2.1 Hz, running 2.5-3.3 Hz) is a second cue. Standing:
+    the feet barely move. The share of frames with both feet on the ground (double
+    support, walking only) is a third cue. Only the longest stretch in which the pose
+    model stays on one person is used."""
+
+    min_corr: float = 0.15
+    walk_max_step_hz: float = 2.2
+    stand_max_spread_legs: float = 0.15
+
+    max_jump_legs: float = 0.5
+    double_support_walk: float = 0.1
+    contact_height_legs: float = 0.04
+
+    def longest_segment(self, pts: dict, leg_px: float) -> slice:
+        """Longest run of frames in which the hip midpoint moves less than
+        ``max_jump_legs`` per frame (the pose model stays on one person)."""
+        hip = 0.5 * (pts["left_hip"] + pts["right_hip"])
+        ok = np.isfinite(hip).all(axis=1)
+        step = np.r_[0.0, np.linalg.norm(np.diff(hip, axis=0), axis=1)] / leg_px
+        good = ok & ~(step > self.max_jump_legs)
+        starts, ends = runs(good)
+        if len(starts) == 0:
+            return slice(0, 0)
+        k = int(np.argmax(ends - starts))
+        return slice(int(starts[k]), int(ends[k]))
+
+    def classify(self, pts: dict, fs: float, leg_px: float) -> dict:
+        seg = self.longest_segment(pts, leg_px)
+        n_all = len(pts["left_hip"])
+        pts = {k: v[seg] for k, v in pts.items()}
+        hip = 0.5 * (pts["left_hip"][:, 1] + pts["right_hip"][:, 1])
+        foot = {s: 0.5 * (pts[f"{s}_ankle"][:, 0] + pts[f"{s}_heel"][:, 0]) for s in SIDES}
+        spread = np.abs(foot["left"] - foot["right"]) / leg_px
+        ok = np.isfinite(hip) & np.isfinite(spread)
+        out = {"hip_spread_corr": float("nan"), "step_hz": float("nan"),
+               "foot_spread_range_legs": float("nan"), "double_support_fraction": float("nan"),
+               "segment_fraction": (seg.stop - seg.start) / max(1, n_all)}  # fmt: skip
+        if ok.sum() < max(10, fs):
+            return {**out, "activity": "unknown"}
+        idx = np.arange(len(hip))
+        h = np.interp(idx, idx[ok], hip[ok])
+        sp = np.interp(idx, idx[ok], spread[ok])
+        lo, hi = 0.8, min(6.0, 0.45 * fs)
+        sos = butter(2, [lo, hi], btype="band", fs=fs, output="sos")
+        hb = sosfiltfilt(sos, h)
+        sb = sosfiltfilt(sos, sp)
+        corr = float(np.corrcoef(hb, sb)[0, 1])
+        # step frequency: spectral peak of the spread (one cycle per step)
+        f = np.fft.rfftfreq(len(sb), 1 / fs)
+        pw = np.abs(np.fft.rfft(sb * np.hanning(len(sb)))) ** 2
+        band = (f >= 1.0) & (f <= 4.5)
+        step_hz = float(f[band][np.argmax(pw[band])]) if band.any() else float("nan")
+        rng = float(np.nanpercentile(spread, 95) - np.nanpercentile(spread, 5))
+        # both feet on the ground: walking has double support (about 20 % of the cycle at
+        # usual speeds, Perry 1992), running has none
+        low = []
+        for s in SIDES:
+            y = np.fmin(pts[f"{s}_heel"][:, 1], pts[f"{s}_foot_index"][:, 1])
+            low.append((y - np.nanpercentile(y, 10)) / leg_px < self.contact_height_legs)
+        ds = float(np.mean(low[0] & low[1]))
+        out.update(hip_spread_corr=corr, step_hz=step_hz, foot_spread_range_legs=rng,
+                   double_support_fraction=ds)  # fmt: skip
+        if rng < self.stand_max_spread_legs:
+            act = "standing"
+        elif corr > self.min_corr and ds < self.double_support_walk:
+            act = "running"
+        elif corr < -self.min_corr and ds >= 0.5 * self.double_support_walk:
+            act = "walking"
+        else:
+            votes = (
+                (ds >= self.double_support_walk)
+                + (step_hz < self.walk_max_step_hz)
+                + (corr < 0)
+            )  # fmt: skip
+            act = "walking" if votes >= 2 else "running"
+            out["ambiguous"] = True
+        return {**out, "activity": act}

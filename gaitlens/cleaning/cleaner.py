@@ -1,0 +1,272 @@
+"""From a raw ``PoseTrack`` to a clean track in the analysis frame.
+
+Steps, in order (each a small tunable object, gaitmap style):
+
+1. detection check (``NoRunnerDetectedError``), facing direction, near leg, leg length;
+2. side-view check (``ViewCheck``; ``NotSideViewError``);
+3. left/right leg swap repair (``SwapRepair``, Viterbi over "as labelled" / "swapped");
+4. outlier rejection (``HampelOutliers``), low-visibility points dropped;
+5. short gap filling (``GapFiller``, <= 0.15 s, Pose2Sim/Sports2D default range);
+6. zero-lag Butterworth low-pass (``LowPass``, scipy.signal.sosfiltfilt);
+7. activity: running / walking / standing (``ActivityClassifier``; ``NotRunningError``).
+
+Variable frame rate: irregular timestamps are first resampled to a uniform grid
+(``UniformResampler``); the steps run there and the result is mapped back to the input
+frames (``CleanTrack.uniform`` keeps the grid version, which ``events.detect`` uses).
+
+Analysis frame (BIOMECHANICS.md section 2): x = the runner's direction of travel,
+y = up, pixels, origin at the clip's median hip midpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from ..errors import NoRunnerDetectedError, NotRunningError, NotSideViewError
+from ..io.track import PoseTrack
+from ..pose.skeleton import LEG_POINTS
+from ..schema import SIDES
+from ..signals import leg_length_px, nanmean_rows
+from .checks import ActivityClassifier, ViewCheck
+from .filters import LowPass, UniformResampler
+from .repairs import FootCollapseRepair, GapFiller, HampelOutliers, SwapRepair
+
+#: landmarks carried into the clean track
+USED_POINTS: tuple[str, ...] = (
+    "nose",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+) + tuple(f"{s}_{p}" for s in SIDES for p in LEG_POINTS)
+
+
+@dataclass
+class CleanTrack:
+    time_s: np.ndarray
+    sampling_rate_hz: float
+    points: dict  # name -> (n, 2) analysis frame px (x travel, y up), filtered
+    visibility: dict  # name -> (n,)
+    facing: str  # image direction the runner faces: "left" / "right"
+    near_side: str  # leg nearer the camera
+    leg_length_px: float
+    activity: str  # "running" / "walking" / "standing" / "unknown"
+    view: dict  # side-view score and its features
+    swaps_repaired: np.ndarray  # frame indices whose leg labels were exchanged
+    gaps_filled: int  # point-samples filled by interpolation
+    outliers_removed: int  # point-samples rejected
+    cutoff_hz: float
+    warnings: list = field(default_factory=list)
+    quality: dict = field(default_factory=dict)
+    silhouette: Optional[np.ndarray] = None  # image px features, see gaitlens.pose.silhouette
+    silhouette_names: tuple = ()
+    points_unfiltered: dict = field(default_factory=dict)  # after swaps/outliers/gaps
+    interpolated: dict = field(default_factory=dict)  # name -> (n,) bool, gap-filled samples
+    origin_px: tuple = (0.0, 0.0)  # image px of the analysis-frame origin
+    frame_size_px: tuple = (0, 0)
+    #: variable-frame-rate input: the same clean track on a uniform time grid (events run
+    #: on it); None when the input's frames are evenly spaced
+    uniform: Optional[CleanTrack] = None
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.time_s)
+
+    def to_image_px(self, xy: np.ndarray) -> np.ndarray:
+        """Analysis-frame points (..., 2) back to image pixels."""
+        s = 1.0 if self.facing == "right" else -1.0
+        out = np.empty_like(np.asarray(xy, dtype=float))
+        out[..., 0] = self.origin_px[0] + s * xy[..., 0]
+        out[..., 1] = self.origin_px[1] - xy[..., 1]
+        return out
+
+
+@dataclass
+class CleaningConfig:
+    swap: SwapRepair = field(default_factory=SwapRepair)
+    collapse: FootCollapseRepair = field(default_factory=FootCollapseRepair)
+    outliers: HampelOutliers = field(default_factory=HampelOutliers)
+    gaps: GapFiller = field(default_factory=GapFiller)
+    lowpass: LowPass = field(default_factory=LowPass)
+    view: ViewCheck = field(default_factory=ViewCheck)
+    activity: ActivityClassifier = field(default_factory=ActivityClassifier)
+    resample: UniformResampler = field(default_factory=UniformResampler)
+    min_visibility: float = 0.2
+    min_detected_fraction: float = 0.5
+    min_detected_frames: int = 20
+    raise_on_walking: bool = True
+    raise_on_front_view: bool = True
+
+
+def _resolve(config) -> CleaningConfig:
+    """A ``CleaningConfig``, an ``AnalysisConfig`` (its ``cleaning_config()``) or None."""
+    if config is None:
+        return CleaningConfig()
+    if isinstance(config, CleaningConfig):
+        return config
+    return config.cleaning_config()
+
+
+# ---------------------------------------------------------------------- main
+def clean(track: PoseTrack, config=None) -> CleanTrack:
+    """Clean a raw pose track (see module docstring); raises the named errors."""
+    cfg = _resolve(config)
+    if cfg.resample.irregular(track.time_s):  # variable frame rate: clean on a uniform grid
+        grid_track = cfg.resample.to_grid(track)
+        return cfg.resample.to_frames(clean(grid_track, cfg), track)
+    fs = track.sampling_rate_hz
+    n = track.n_frames
+    warnings: list[str] = []
+    img = {name: track.point(name).copy() for name in USED_POINTS}
+    vis = {name: track.vis(name).copy() for name in USED_POINTS}
+
+    core = ["left_hip", "right_hip", "left_knee", "right_knee"]
+    det = np.all([np.isfinite(img[c]).all(axis=1) for c in core], axis=0)
+    if det.sum() < cfg.min_detected_frames or det.mean() < cfg.min_detected_fraction:
+        raise NoRunnerDetectedError(
+            f"a person was found in only {det.sum()} of {n} frames; film the whole runner "
+            "from the side, well lit, with the body fully in the frame."
+        )
+    if det.mean() < 0.8:
+        warnings.append(f"the runner is detected in only {100 * det.mean():.0f}% of frames")
+
+    leg_img = max(leg_length_px(img, s) for s in SIDES)
+    view = cfg.view.score(img, leg_img)
+    if view["side_view_score"] < cfg.view.min_score and cfg.raise_on_front_view:
+        raise NotSideViewError(
+            f"the shoulders are {view['shoulder_spread_legs']:.2f} leg lengths apart in the "
+            "image: this looks like a front or back view. Film the runner from the side, "
+            "camera at hip height, perpendicular to the treadmill."
+        )
+    if view["side_view_score"] < cfg.view.warn_score:
+        warnings.append(
+            f"the view is not a clean side view (score {view['side_view_score']:.2f}); "
+            "angles and events are less reliable"
+        )
+
+    # facing: toes point in the direction of travel (heel -> toe), nose in front of ears
+    foot_dir = np.nanmedian(
+        np.concatenate([img[f"{s}_foot_index"][:, 0] - img[f"{s}_heel"][:, 0] for s in SIDES])
+    )
+    ear_mid = nanmean_rows([img["left_ear"][:, 0], img["right_ear"][:, 0]])
+    nose_dir = np.nanmedian(img["nose"][:, 0] - ear_mid)
+    votes = np.sign(foot_dir) * 2 + (np.sign(nose_dir) if np.isfinite(nose_dir) else 0)
+    facing = "right" if votes > 0 else "left"
+    if np.isfinite(nose_dir) and np.sign(nose_dir) != np.sign(foot_dir):
+        warnings.append("facing direction uncertain (feet and head disagree)")
+
+    # analysis frame
+    hip_mid = 0.5 * (img["left_hip"] + img["right_hip"])
+    origin = np.nanmedian(hip_mid, axis=0)
+    s = 1.0 if facing == "right" else -1.0
+    pts = {}
+    for name, a in img.items():
+        b = np.empty_like(a)
+        b[:, 0] = s * (a[:, 0] - origin[0])
+        b[:, 1] = -(a[:, 1] - origin[1])
+        pts[name] = b
+
+    # swap repair before anything that trusts the labels
+    swapped = cfg.swap.repair(pts, vis, leg_img, fs)
+
+    # near side: the leg the model sees better
+    leg_vis = {
+        sd: float(np.nanmean([np.nanmean(vis[f"{sd}_{p}"]) for p in LEG_POINTS[1:]]))
+        for sd in SIDES
+    }
+    near = max(SIDES, key=lambda sd: leg_vis[sd])
+    if abs(leg_vis["left"] - leg_vis["right"]) < 0.05:
+        warnings.append("near leg uncertain: both legs are equally visible")
+    # Anatomical labels from geometry: a runner moving image-right shows an un-mirrored
+    # camera their right side (moving image-left: their left side). Pose models guess
+    # left/right from appearance and can get it backwards in side views, consistently
+    # over a clip; once the legs are continuous (swap repair), relabel them as a whole.
+    geometric_near = "right" if facing == "right" else "left"
+    if near != geometric_near and abs(leg_vis["left"] - leg_vis["right"]) >= 0.05:
+        for p in LEG_POINTS + ("shoulder", "ear"):
+            a, b = f"left_{p}", f"right_{p}"
+            if a in pts and b in pts:
+                pts[a], pts[b] = pts[b], pts[a]
+                vis[a], vis[b] = vis[b], vis[a]
+        leg_vis = {"left": leg_vis["right"], "right": leg_vis["left"]}
+        near = geometric_near
+        relabelled = True
+    else:
+        relabelled = False
+
+    # the swinging foot drawn onto the stance foot: remove it there (gap-filled below)
+    collapsed = cfg.collapse.repair(pts, vis, leg_img, fs)
+
+    # outliers and low visibility
+    n_out = 0
+    for name in pts:
+        low = vis[name] < cfg.min_visibility
+        m = cfg.outliers.mask(pts[name], fs, leg_img) | (low & np.isfinite(pts[name][:, 0]))
+        n_out += int(m.sum())
+        pts[name][m] = np.nan
+    n_fill = 0
+    interp = {}
+    for name in pts:
+        before = ~np.isfinite(pts[name]).all(axis=1)
+        pts[name], k = cfg.gaps.fill(pts[name], fs)
+        interp[name] = before & np.isfinite(pts[name]).all(axis=1)
+        n_fill += k
+    unfiltered = {k: v.copy() for k, v in pts.items()}
+    filt = {k: cfg.lowpass.apply(v, fs) for k, v in pts.items()}
+    leg_px = leg_length_px(filt, near)
+    if not np.isfinite(leg_px):
+        leg_px = leg_img
+
+    act = cfg.activity.classify(filt, fs, leg_px)
+    if act.get("segment_fraction", 1.0) < 0.9:
+        warnings.append(
+            "the pose model jumps between positions (another person in the frame?); "
+            f"activity judged on the longest steady {100 * act['segment_fraction']:.0f}%"
+        )
+    if act.get("ambiguous"):
+        warnings.append(f"running vs walking is ambiguous; classified as {act['activity']}")
+    if act["activity"] in ("walking", "standing") and cfg.raise_on_walking:
+        raise NotRunningError(
+            f"the person appears to be {act['activity']}, not running: the hips rise and "
+            "fall out of phase with running (correlation of hip height with foot spread "
+            f"{act['hip_spread_corr']:+.2f}; running is positive). gaitlens analyses "
+            "running; film a run on the treadmill."
+        )
+
+    missing = {k: float(np.mean(~np.isfinite(v).all(axis=1))) for k, v in filt.items()}
+    quality = {
+        "detected_fraction": float(det.mean()),
+        "swapped_fraction": float(swapped.mean()),
+        "foot_collapse_frames": int(collapsed.sum()),
+        "outlier_fraction": n_out / max(1, n * len(pts)),
+        "missing_after_fill": missing,
+        "leg_visibility": leg_vis,
+        "legs_relabelled_from_geometry": relabelled,
+        **{f"activity_{k}": v for k, v in act.items() if k != "activity"},
+    }
+    return CleanTrack(
+        time_s=track.time_s.copy(),
+        sampling_rate_hz=fs,
+        points=filt,
+        visibility=vis,
+        facing=facing,
+        near_side=near,
+        leg_length_px=float(leg_px),
+        activity=act["activity"],
+        view=view,
+        swaps_repaired=np.flatnonzero(swapped),
+        gaps_filled=n_fill,
+        outliers_removed=n_out,
+        cutoff_hz=cfg.lowpass.cutoff_for(fs),
+        warnings=warnings,
+        quality=quality,
+        silhouette=None if track.silhouette is None else track.silhouette.copy(),
+        silhouette_names=tuple(track.silhouette_names),
+        points_unfiltered=unfiltered,
+        interpolated=interp,
+        origin_px=(float(origin[0]), float(origin[1])),
+        frame_size_px=tuple(track.frame_size_px),
+    )
