@@ -63,15 +63,13 @@ def facing(analysis) -> str:
 
 # ---------------------------------------------------------------------- stride flags
 def stride_flags(analysis):
-    """Boolean DataFrame (rows = ``analysis.strides``, columns = fault ids): the stride
-    shows the fault's pattern.
+    """Boolean DataFrame (rows = ``analysis.strides``, columns = fault ids): the faults
+    the video and the report's stride table flag on each stride.
 
-    Source, in order: stride-table columns (``<fault>`` as bool, ``flag_<fault>``,
-    ``<fault>_flag``) when present; else ``gaitlens.faults.stride_flags`` (the
-    classifier's own per-stride rule) for real findings; else the findings' evidence
-    (strides outside a primary metric's band). Strides are flagged only for findings
-    that were judged (not low confidence) at severity mild or marked, so the video and
-    the report never flag a fault the verdict does not assert.
+    The per-stride flags are those of ``analysis.json`` (``Analysis.stride_flags``, the
+    one implementation in ``gaitlens.faults.flags``), shown only for findings the verdict
+    asserts (judged, mild or marked): the video and the report never flag a fault the
+    verdict does not state.
     """
     import pandas as pd
 
@@ -79,46 +77,13 @@ def stride_flags(analysis):
     if st is None or not len(st):
         return pd.DataFrame(columns=list(FAULT_IDS), dtype=bool)
     out = pd.DataFrame(False, index=st.index, columns=list(FAULT_IDS))
-    found = False
-    for fid in FAULT_IDS:
-        for col in (fid, f"flag_{fid}", f"{fid}_flag", f"fault_{fid}"):
-            if col in st and (col != fid or st[col].dtype == bool):
-                out[fid] = st[col].fillna(0).astype(bool).to_numpy()
-                found = True
-    findings = {f.id: f for f in analysis.findings or []}
-    if not found:
-        try:
-            rules = faults.load_rules(getattr(analysis.config, "faults", None) or None)
-            sf = faults.stride_flags(st, analysis.bands, rules)
-            for fid in FAULT_IDS:
-                if fid in sf:
-                    out[fid] = sf[fid].to_numpy(bool)
-            found = True
-        except Exception:
-            found = False
-    if not found:
-        for fid, f in findings.items():
-            if fid not in out:
-                continue
-            for ev in f.evidence or []:
-                if ev.role != "primary":
-                    continue
-                side = ev.side
-                for sid in ev.strides_outside or []:
-                    m = st["stride"] == sid
-                    if side in SIDES:
-                        m &= st["side"] == side
-                    out.loc[m, fid] = True
-    for fid in FAULT_IDS:
-        f = findings.get(fid)
-        if f is None or not finding_asserted(f):
-            out[fid] = False
+    flags = analysis.stride_flags()
+    if flags is None:
+        return out
+    for f in analysis.findings or []:
+        if f.id in out and f.id in flags and faults.finding_asserted(f):
+            out[f.id] = flags[f.id].to_numpy(bool)
     return out
-
-
-def finding_asserted(f) -> bool:
-    """The finding states a fault: severity mild/marked on a judged measurement."""
-    return faults.finding_asserted(f)
 
 
 # ---------------------------------------------------------------------- per-frame data

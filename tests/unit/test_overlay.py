@@ -7,8 +7,10 @@ import time
 
 import av
 import numpy as np
+import pandas as pd
 import pytest
 
+from gaitlens import faults
 from gaitlens.io.video import VideoWriter, read_frames
 from gaitlens.report import overlay
 from tests.report_fixture import demo_analysis, write_demo_video
@@ -87,46 +89,74 @@ def test_overlay_is_fast(clip, tmp_path):
     assert per_frame_ms < 15, per_frame_ms
 
 
-def test_stride_flags_from_evidence_and_columns():
-    a = demo_analysis(n_strides=4)
-    st = a.strides
-    flags = overlay.stride_flags(a)
-    ev = a.finding("pelvis_lag").evidence[0]
-    expected = (st["side"] == "right") & st["stride"].isin(ev.strides_outside)
-    assert flags["pelvis_lag"].tolist() == expected.tolist()
-    assert not flags["pelvic_tilt_suppressed"].any()
-    # a finding at severity "none" flags nothing even with strides outside its band
-    a.finding("pelvis_lag").severity = "none"
-    assert not overlay.stride_flags(a)["pelvis_lag"].any()
-    # explicit per-stride flag columns take precedence, for asserted findings only
-    st["flag_pelvic_tilt_suppressed"] = [i % 2 == 0 for i in range(len(st))]
-    assert not overlay.stride_flags(a)["pelvic_tilt_suppressed"].any()  # verdict: none
-    f = a.finding("pelvic_tilt_suppressed")
-    f.severity, f.confidence = "marked", "medium"
-    flags = overlay.stride_flags(a)
-    assert flags["pelvic_tilt_suppressed"].tolist() == [i % 2 == 0 for i in range(len(st))]
+def _lagging_analysis(n_strides: int = 6, fps: float = 30.0):
+    """The demo with real bands and every stride's pelvis far behind the swing leg, so
+    the classifier asserts pelvis_lag."""
+    from gaitlens import reference
 
-
-def test_stride_flags_follow_the_classifier():
-    """With real findings the flags are the classifier's own per-stride rule, shown only
-    for faults the verdict asserts."""
-    faults = pytest.importorskip("gaitlens.faults")
-    reference = pytest.importorskip("gaitlens.reference")
-    a = demo_analysis(n_strides=6)
+    a = demo_analysis(n_strides=n_strides, fps=fps)
     a.bands = reference.load_bands()
     for m in ("pelvis_lag_ms", "pelvis_lag_pct"):  # far beyond the band on every stride
         lo, hi = a.bands.loc[m, "low"], a.bands.loc[m, "high"]
         a.strides[m] = hi + 3 * (hi - lo)
     m = "pelvis_late_swing_excursion_legs"  # and the pelvis does not come forward
     a.strides[m] = a.bands.loc[m, "low"] - (a.bands.loc[m, "high"] - a.bands.loc[m, "low"])
-    a.findings = faults.classify(a.strides, a.frames, a.quality, a.bands)
-    ref = faults.stride_flags(a.strides, a.bands)
-    flags = overlay.stride_flags(a)
+    a.findings = faults.classify(a.strides, a.frames, a.quality, a.bands, a.config)
+    return a
+
+
+def test_report_and_video_flags_equal_analysis_json():
+    """One implementation of the stride flags: the video's and the report stride table's
+    flags are analysis.json's ``stride_flags`` for every asserted finding (issue 18)."""
+    from gaitlens.report import html
+
+    a = _lagging_analysis()
+    assert faults.finding_asserted(a.finding("pelvis_lag"))
+    saved = pd.DataFrame(a.to_dict()["stride_flags"])
+    shown = overlay.stride_flags(a)
+    rows = html.stride_table(a)["rows"]
+    title = html.FAULT_TITLE["pelvis_lag"].split(" (")[0]
     for f in a.findings:
-        expected = ref[f.id].to_numpy(bool) & overlay.finding_asserted(f)
-        assert flags[f.id].to_numpy(bool).tolist() == expected.tolist(), f.id
-    if overlay.finding_asserted(a.finding("pelvis_lag")):
-        assert flags["pelvis_lag"].any()
+        expected = saved[f.id].to_numpy(bool) & faults.finding_asserted(f)
+        assert shown[f.id].to_numpy(bool).tolist() == expected.tolist(), f.id
+    assert shown["pelvis_lag"].any()
+    assert [title in r["flags"] for r in rows] == shown["pelvis_lag"].tolist()
+    od = overlay.overlay_data(a)
+    assert od.flags.tolist() == shown.to_numpy(bool).tolist()
+
+
+def test_flags_keep_the_frame_part_of_the_guard_band():
+    """The bug of the second implementation: a stride just beyond the band edge plus the
+    measurement guard, but within one more video frame, is not flagged in analysis.json
+    (the pelvis-lag guard band includes one frame, 33 ms at 30 fps); the report and the
+    video must not flag it either."""
+    a = _lagging_analysis(fps=30.0)
+    rules = faults.load_rules()
+    hi = a.bands.loc["pelvis_lag_ms", "high"]
+    g_no_fps = faults.guard_band(rules, "pelvis_lag_ms", a.strides.iloc[:1], None)[0]
+    g_fps = faults.guard_band(rules, "pelvis_lag_ms", a.strides.iloc[:1], 30.0)[0]
+    assert g_fps > g_no_fps  # the frame term
+    k = a.strides.index[0]
+    a.strides.loc[k, "pelvis_lag_ms"] = hi + 0.5 * (g_no_fps + g_fps)  # between the two
+    a.strides.loc[k, ["pelvis_lag_pct", "pelvis_late_swing_excursion_legs"]] = (
+        a.bands.loc["pelvis_lag_pct", "mean"],
+        a.bands.loc["pelvis_late_swing_excursion_legs", "mean"],
+    )
+    saved = pd.DataFrame(a.to_dict()["stride_flags"])
+    assert not saved.loc[0, "pelvis_lag_ms_outside"]
+    # without the frame rate (what the report's own copy did) the stride is outside
+    assert faults.stride_flags(a.strides, a.bands).loc[0, "pelvis_lag_ms_outside"]
+    shown = overlay.stride_flags(a)["pelvis_lag"].to_numpy(bool)
+    assert shown.tolist() == saved["pelvis_lag"].to_numpy(bool).tolist()
+
+
+def test_no_flags_for_findings_the_verdict_does_not_assert():
+    a = _lagging_analysis()
+    a.finding("pelvis_lag").severity = "none"
+    assert not overlay.stride_flags(a)["pelvis_lag"].any()
+    a = _lagging_analysis()
+    a.finding("pelvis_lag").judged = False
+    assert not overlay.stride_flags(a).any().any()
 
 
 def test_overlay_data_stride_lookup():
