@@ -277,7 +277,7 @@ def compute(clean, events, config=None) -> pd.DataFrame:
 
     per_side = {}
     use_pelvis_ref = (
-        bool(np.nanmedian(tilt.confidence) >= pelvis.MIN_CONFIDENCE_FOR_HIP)
+        bool(np.nanmedian(tilt.confidence) >= pelvis.TILT_GOOD_CONFIDENCE)
         if (np.isfinite(tilt.confidence).any())
         else False
     )

@@ -102,9 +102,14 @@ IMPLAUSIBLE_DEG = 30.0
 #: Levels used for the lumbar-concavity (clothing) check.
 CONCAVITY_LEVELS = (-0.10, 0.60)
 
-#: Under this median confidence the hip flexion used by the hamstring model stays
-#: trunk-referenced (gaitlens.kinematics).
-MIN_CONFIDENCE_FOR_HIP = 0.5
+#: What a tilt confidence means, used wherever the tilt is shown or judged: below
+#: ``TILT_SEEN_CONFIDENCE`` the estimate is mostly the population prior (the pelvis was
+#: not seen: the overlay says so, the report greys it out, the tilt fault is not judged);
+#: from ``TILT_GOOD_CONFIDENCE`` it is good enough for a firmer verdict and for the
+#: pelvis-referenced hip flexion of the hamstring model (gaitlens.kinematics; median over
+#: the clip). The estimator's confidence is built from the contour checks above.
+TILT_SEEN_CONFIDENCE = 0.3
+TILT_GOOD_CONFIDENCE = 0.6
 #: Confidence given to a tilt that only comes from the population prior.
 PRIOR_ONLY_CONFIDENCE = 0.1
 

@@ -10,13 +10,6 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 
-#: column headings of the three faults (BIOMECHANICS.md section 1)
-FAULT_TITLES = {
-    "pelvis_lag": "Pulling the hip back",
-    "pelvis_back_hips_flexed": "Pelvis behind / hips flexed",
-    "pelvic_tilt_suppressed": "Pelvic tilt suppressed",
-}
-
 TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -94,8 +87,11 @@ def render_index(df) -> str:
     """The batch index page for a summary DataFrame (see ``batch.summary_frame``)."""
     import jinja2
 
+    from ..faults.rules import fault_titles
+
+    titles = fault_titles("short_title")
     fault_ids = [c[: -len("_severity")] for c in df.columns if c.endswith("_severity")]
-    faults = [{"id": f, "title": FAULT_TITLES.get(f, f.replace("_", " "))} for f in fault_ids]
+    faults = [{"id": f, "title": titles.get(f, f.replace("_", " "))} for f in fault_ids]
     done, failed = [], []
     for r in df.astype(object).where(df.notna(), None).to_dict("records"):
         if r["status"] == "failed":

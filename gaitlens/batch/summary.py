@@ -94,13 +94,10 @@ def exit_code(df) -> int:
 
 def format_table(df, width: int = 100) -> str:
     """A short plain-text table of a batch summary (what ``gaitlens batch`` prints)."""
+    from ..faults.rules import fault_titles
     from ..schema import FAULT_IDS
 
-    short = {
-        "pelvis_lag": "lag",
-        "pelvis_back_hips_flexed": "sit",
-        "pelvic_tilt_suppressed": "tilt",
-    }
+    short = fault_titles("code")
     pw = min(max([len("clip")] + [len(p) for p in df["path"]]), 40)
     lines = [f"{'clip':<{pw}}  {'status':<7} {'cadence':>7} {'contact':>7} {'strides':>7}  faults"]
     for r in df.to_dict("records"):

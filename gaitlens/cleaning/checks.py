@@ -19,7 +19,9 @@ class ViewCheck:
     almost nothing) and the foot appears long (heel to toe about 0.25 leg lengths); in a
     front view the shoulders are about 0.45 leg lengths apart (shoulder width 0.259 H,
     leg 0.491 H: Winter 2009) and the feet look short. Score = 1 - shoulder spread /
-    ``front_shoulder_legs``, clipped to 0..1."""
+    ``front_shoulder_legs``, clipped to 0..1. ``verdict``: ``front`` below ``min_score``
+    (no running metrics), ``oblique`` below ``warn_score`` (less reliable), else ``side``;
+    the fault confidence reads the verdict (the limits live only here)."""
 
     front_shoulder_legs: float = 0.45
     min_score: float = 0.35
@@ -36,8 +38,10 @@ class ViewCheck:
         )
         shm = float(np.nanmedian(sh))
         sc = float(np.clip(1 - shm / self.front_shoulder_legs, 0, 1))
+        verdict = "front" if sc < self.min_score else "oblique" if sc < self.warn_score else "side"
         return {
             "side_view_score": sc,
+            "verdict": verdict,
             "shoulder_spread_legs": shm,
             "hip_spread_legs": float(np.nanmedian(hip)),
             "foot_length_legs": float(foot),

@@ -135,13 +135,13 @@ def clean(track: PoseTrack, config=None) -> CleanTrack:
 
     leg_img = max(leg_length_px(img, s) for s in SIDES)
     view = cfg.view.score(img, leg_img)
-    if view["side_view_score"] < cfg.view.min_score and cfg.raise_on_front_view:
+    if view["verdict"] == "front" and cfg.raise_on_front_view:
         raise NotSideViewError(
             f"the shoulders are {view['shoulder_spread_legs']:.2f} leg lengths apart in the "
             "image: this looks like a front or back view. Film the runner from the side, "
             "camera at hip height, perpendicular to the treadmill."
         )
-    if view["side_view_score"] < cfg.view.warn_score:
+    if view["verdict"] != "side":
         warnings.append(
             f"the view is not a clean side view (score {view['side_view_score']:.2f}); "
             "angles and events are less reliable"

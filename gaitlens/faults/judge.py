@@ -10,36 +10,18 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from ..pelvis import TILT_GOOD_CONFIDENCE, TILT_SEEN_CONFIDENCE
 from ..schema import CONFIDENCES, SEVERITIES
+from ..strides.metrics import label_of
 from ..units import stored_unit
 from .finding import Evidence, Finding
 from .rules import active_metrics, band_ok, excess, guard_band, metric_score, param
 
 CONF_LEVELS = CONFIDENCES
 
-LABELS = {
-    "pelvis_lag_ms": "pelvis lag behind the swing thigh [ms]",
-    "pelvis_lag_pct": "pelvis lag behind the swing thigh [% of stride]",
-    "pelvis_late_swing_excursion_legs": "forward pelvis travel in late swing [leg lengths]",
-    "hamstring_stretch_peak_pct": "peak hamstring stretch [% of standing length]",
-    "overstride_legs": "overstride at foot strike [leg lengths]",
-    "hip_flexion_ic_deg": "hip flexion at foot strike [deg]",
-    "hip_flexion_midstance_deg": "hip flexion at midstance [deg]",
-    "hip_extension_to_deg": "thigh behind vertical at toe-off [deg]",
-    "trunk_lean_mean_deg": "forward trunk lean [deg]",
-    "knee_flexion_midstance_deg": "knee flexion at midstance [deg]",
-    "pelvic_tilt_mean_deg": "estimated forward pelvic tilt [deg]",
-    "pelvic_tilt_rom_deg": "estimated pelvic tilt range in a stride [deg]",
-}
-
-
-def _unit(metric: str) -> str:
-    u = stored_unit(metric)
-    return "legs" if u == "leg lengths" else u
-
 
 def _label(metric: str) -> str:
-    return LABELS.get(metric, metric.replace("_", " "))
+    return label_of(metric).text
 
 
 def clip_confidence(fid: str, quality: dict, rules: dict) -> tuple:
@@ -64,25 +46,22 @@ def clip_confidence(fid: str, quality: dict, rules: dict) -> tuple:
     det = quality.get("detection_rate")
     if det is not None and np.isfinite(det) and det < cq["min_detection_rate"]:
         limit("medium", f"the runner was found in only {det:.0%} of frames")
-    view = quality.get("view")
-    if isinstance(view, str) and view.lower() not in {v.lower() for v in cq["side_views"]}:
-        limit("low", f"the camera view looks {view}, not a side view")
-    score = view.get("side_view_score") if isinstance(view, dict) else None
-    if score is not None and np.isfinite(score):
-        if score < cq["min_side_view_score"]:
-            limit("low", f"the camera does not film from the side (side-view score {score:.2f})")
-        elif score < cq["good_side_view_score"]:
-            limit("medium", f"the camera view is oblique (side-view score {score:.2f})")
+    view = quality.get("view") or {}
+    score = view.get("side_view_score", float("nan"))
+    if view.get("verdict") == "front":
+        limit("low", f"the camera does not film from the side (side-view score {score:.2f})")
+    elif view.get("verdict") == "oblique":
+        limit("medium", f"the camera view is oblique (side-view score {score:.2f})")
     if fault.get("uses_pelvic_tilt"):
         tc = quality.get("pelvic_tilt_confidence")
         if tc is None or not np.isfinite(tc):
             limit("low", "the pelvic tilt could not be estimated")
-        elif tc < cq["min_pelvic_tilt_confidence"]:
+        elif tc < TILT_SEEN_CONFIDENCE:
             limit(
                 "low",
                 f"the pelvis was not seen well enough to estimate its tilt (confidence {tc:.2f})",
             )
-        elif tc < cq["good_pelvic_tilt_confidence"]:
+        elif tc < TILT_GOOD_CONFIDENCE:
             limit("medium", f"pelvic tilt estimated with moderate confidence ({tc:.2f})")
     cap = fault.get("max_confidence", "high")
     if cap != "high" and level != "low" and CONF_LEVELS.index(cap) < CONF_LEVELS.index(level):
@@ -205,7 +184,7 @@ def judge_side(
             limit("medium", f"most {side} strides needed interpolated gait events")
     tilt_ok = np.ones(n, bool)
     if fault.get("uses_pelvic_tilt"):
-        tilt_ok = ~(np.nan_to_num(tilt_conf, nan=1.0) < cq["min_pelvic_tilt_confidence"])
+        tilt_ok = ~(np.nan_to_num(tilt_conf, nan=1.0) < TILT_SEEN_CONFIDENCE)
 
     # ---- metrics
     evidence, num, den, pnum, pden = [], 0.0, 0.0, 0.0, 0.0
@@ -246,7 +225,7 @@ def judge_side(
                 metric=metric,
                 label=_label(metric),
                 value=float(np.median(vals[ok])),
-                unit=_unit(metric),
+                unit=stored_unit(metric),
                 band_low=_f(band["low"]),
                 band_high=_f(band["high"]),
                 side=side,

@@ -49,6 +49,13 @@ def load_rules(overrides: Optional[dict] = None, path: Optional[Path] = None) ->
     return rules
 
 
+def fault_titles(kind: str = "title") -> dict:
+    """``{fault id: text}``: the ``title`` (report headings), ``short_title`` (table
+    columns, per-stride flags, the video) or ``code`` (the CLI's compact table) of each
+    fault, from ``fault_rules.json`` (the one place they are written)."""
+    return {fid: f[kind] for fid, f in load_rules()["faults"].items()}
+
+
 def _override_fault(rules: dict, fid: str, val: dict) -> None:
     fault = rules["faults"][fid]
     by_metric = {m["metric"]: m for m in fault["metrics"]}

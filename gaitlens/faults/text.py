@@ -8,42 +8,29 @@ numbers against which healthy range.
 
 from __future__ import annotations
 
-import math
+from ..strides.metrics import label_of
 
 SEVERITY_WORDS = {"mild": "a mild", "marked": "a marked"}
 
 
-def _num(v, unit: str) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "?"
-    if unit == "legs":
-        return f"{v:.2f}"
-    if unit in ("ms", "deg"):
-        return f"{v:.0f}"
-    return f"{v:.1f}"
-
-
-def _unit_text(unit: str) -> str:
-    return {"deg": "°", "legs": " leg lengths", "%": " %", "ms": " ms", "s": " s"}.get(unit, "")
+def _value(e) -> str:
+    """A value of the evidence's metric in its display unit ("12.3 deg")."""
+    lab = label_of(e.metric)
+    text = lab.fmt(e.value)
+    return f"{'?' if text == '–' else text} {lab.unit}".rstrip()
 
 
 def _band_text(e) -> str:
-    u = _unit_text(e.unit)
-    if e.band_low is not None and e.band_high is not None:
-        return f"{_num(e.band_low, e.unit)} to {_num(e.band_high, e.unit)}{u}"
-    if e.band_high is not None:
-        return f"up to {_num(e.band_high, e.unit)}{u}"
-    return f"at least {_num(e.band_low, e.unit)}{u}"
+    lab = label_of(e.metric)
+    return f"{lab.fmt_band(e.band_low, e.band_high)} {lab.unit}".rstrip()
 
 
 def _metric_sentence(e) -> str:
-    name = e.label.split(" [")[0]
     where = "above" if e.direction == "high" else "below"
     n_out = len(e.strides_outside)
     return (
-        f"{name} was {where} the healthy range ({_band_text(e)}) in {n_out} of "
-        f"{e.n_strides} {e.side} strides (typical value {_num(e.value, e.unit)}"
-        f"{_unit_text(e.unit)})"
+        f"{e.label} was {where} the healthy range ({_band_text(e)}) in {n_out} of "
+        f"{e.n_strides} {e.side} strides (typical value {_value(e)})"
     )
 
 
@@ -64,9 +51,9 @@ def explain(finding, rules: dict) -> tuple:
             ev = [e for e in finding.evidence if e.metric == metric and e.side in judged]
             if not ev:
                 continue
-            vals = ", ".join(f"{e.side} {_num(e.value, e.unit)}" for e in ev)
-            name = ev[0].label.split(" [")[0]
-            parts.append(f"{name} {vals}{_unit_text(ev[0].unit)} (healthy {_band_text(ev[0])})")
+            lab = label_of(metric)
+            vals = ", ".join(f"{e.side} {lab.fmt(e.value)}" for e in ev)
+            parts.append(f"{ev[0].label} {vals} {lab.unit} (healthy {_band_text(ev[0])})")
         text = (
             f"No sign of this pattern on the {sides_text} side"
             f"{'s' if len(judged) > 1 else ''}: the typical stride was not beyond the healthy "

@@ -18,10 +18,12 @@ from typing import Optional
 import numpy as np
 
 from .._version import __version__
+from ..faults.rules import fault_titles
+from ..pelvis import TILT_SEEN_CONFIDENCE
 from ..schema import FAULT_IDS, SIDES
 from ..strides.metrics import METRICS
 from . import overlay, plots
-from .labels import is_known, label
+from .labels import label
 from .plots import band_row
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -38,11 +40,6 @@ CONFIDENCE_WORD = {
     "low": "low confidence",
     "medium": "medium confidence",
     "high": "high confidence",
-}
-FAULT_TITLE = {
-    "pelvis_lag": "Pulling the hip back (pelvis lags the swing leg)",
-    "pelvis_back_hips_flexed": "Pelvis left behind / hips too flexed",
-    "pelvic_tilt_suppressed": "Pelvic tilt held back",
 }
 
 
@@ -181,7 +178,7 @@ def key_numbers(analysis) -> list:
 def _tilt_unseen(analysis) -> bool:
     """The pelvic tilt estimate is mostly the population prior (pelvis not seen)."""
     c = (analysis.quality or {}).get("pelvic_tilt_confidence")
-    return _finite(c) and float(c) < overlay.TILT_MIN_CONFIDENCE
+    return _finite(c) and float(c) < TILT_SEEN_CONFIDENCE
 
 
 def _evidence_band(analysis, metric, lo, hi) -> str:
@@ -199,8 +196,8 @@ def evidence_rows(analysis, evidence) -> list:
             metric,
             dict(
                 metric=metric,
-                label=lab.text if is_known(metric) else (ev.label or lab.text),
-                unit=lab.unit if is_known(metric) else (ev.unit or lab.unit),
+                label=lab.text,
+                unit=lab.unit,
                 band=_evidence_band(analysis, metric, ev.band_low, ev.band_high),
                 role=ev.role,
                 sides={},
@@ -241,6 +238,7 @@ def _per_side(per_side) -> dict:
 
 def findings_context(analysis) -> list:
     out = []
+    titles = fault_titles()
     by_id = {f.id: f for f in analysis.findings or []}
     for fid in FAULT_IDS:
         f = by_id.get(fid)
@@ -248,7 +246,7 @@ def findings_context(analysis) -> list:
             out.append(
                 dict(
                     id=fid,
-                    title=FAULT_TITLE[fid],
+                    title=titles[fid],
                     severity="none",
                     severity_word="not assessed",
                     confidence="low",
@@ -268,7 +266,7 @@ def findings_context(analysis) -> list:
         out.append(
             dict(
                 id=fid,
-                title=f.title or FAULT_TITLE[fid],
+                title=f.title or titles[fid],
                 severity=sev,
                 severity_word=SEVERITY_WORD.get(sev, sev) if judged else "cannot judge",
                 confidence=conf,
@@ -319,6 +317,7 @@ def stride_table(analysis) -> dict:
         return dict(headers=[], rows=[])
     cols = [c for c in TABLE_COLUMNS if c in st]
     flags = overlay.stride_flags(analysis)
+    short = fault_titles("short_title")
     headers = [dict(name=TABLE_COLUMNS[c][0], unit=TABLE_COLUMNS[c][1]) for c in cols]
     limits = {}  # one band lookup per column, not per cell
     for c in cols:
@@ -327,7 +326,7 @@ def stride_table(analysis) -> dict:
     rows = []
     for i, r in st.reset_index(drop=True).iterrows():
         cells = [dict(text=label(c).fmt(r[c]), status=_status(r[c], *limits[c])) for c in cols]
-        fl = [FAULT_TITLE[f].split(" (")[0] for f in flags.columns if bool(flags.iloc[i][f])]
+        fl = [short[f] for f in flags.columns if bool(flags.iloc[i][f])]
         q = str(r.get("quality", ""))
         q = "; ".join(QUALITY_TEXT.get(part, part) for part in q.split("+") if part)
         rows.append(dict(side=r["side"], stride=int(r.get("stride", i)), cells=cells, flags=fl,

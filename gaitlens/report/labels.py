@@ -63,11 +63,6 @@ def label(column: str) -> Label:
     return label_from_name(column)
 
 
-def is_known(column: str) -> bool:
-    """Whether the column has a curated label (not one derived from its name)."""
-    return _known(column) is not None
-
-
 def fmt(column: str, value, signed: bool = False) -> str:
     return label(column).fmt(value, signed=signed)
 

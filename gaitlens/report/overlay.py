@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import faults
+from ..faults.rules import fault_titles
+from ..pelvis import TILT_SEEN_CONFIDENCE
 from ..pose.skeleton import BONES
 from ..schema import FAULT_IDS, SIDES
 
@@ -28,9 +30,6 @@ from ..schema import FAULT_IDS, SIDES
 #: (720x1280 treadmill clip, 360 frames: 3.6 s at 960 px vs 5.0 s at 1280 px, against
 #: about 25 s of pose on the same 2-core machine)
 MAX_SIDE_PX = 960
-#: below this per-frame confidence the tilt estimate is mostly the population prior
-#: (gaitlens.pelvis), so the overlay says "not seen" instead of a number
-TILT_MIN_CONFIDENCE = 0.25
 #: x264 settings of the annotated video: "ultrafast" (measured on the 12 s 720x1280
 #: treadmill clip, overlay drawn, long side 960 px: 2.1 s and 3.7 MB, against 3.0 s and
 #: 2.4 MB with "superfast" and 8 s / 2.5 MB with "veryfast"): the video pass runs
@@ -42,11 +41,6 @@ CRF = 25
 SIDE_RGB = {"left": (31, 119, 180), "right": (255, 127, 14)}
 FLAG_RGB = (230, 40, 40)
 WHITE = (255, 255, 255)
-FAULT_SHORT = {
-    "pelvis_lag": "pelvis lags",
-    "pelvis_back_hips_flexed": "pelvis back / hips flexed",
-    "pelvic_tilt_suppressed": "tilt suppressed",
-}
 EVENT_SHOW_S = 0.12  # how long an IC/TO marker stays on screen
 MAX_STANCE_S = 0.6  # longer "stances" on the timeline are missed toe-offs (running: < 0.4 s)
 
@@ -103,6 +97,7 @@ class OverlayData:
     stride_of: dict  # side -> (n,) row position in strides or -1
     stride_num: dict  # side -> (n,) stride number or -1
     flags: np.ndarray  # (n_strides, n_faults) bool
+    flag_names: tuple  # short title of each fault, in FAULT_IDS order
     strides_side: list
     strides_ic: np.ndarray
     strides_to: np.ndarray
@@ -182,6 +177,7 @@ def overlay_data(analysis) -> OverlayData:
         stride_of=stride_of,
         stride_num=stride_num,
         flags=flags,
+        flag_names=tuple(fault_titles("short_title")[f] for f in FAULT_IDS),
         strides_side=sides,
         strides_ic=ic,
         strides_to=to,
@@ -325,7 +321,7 @@ def draw_angles(img, od: OverlayData, i: int, xy, fs: float):
         _text(img, txt, (x, sh[1]), fs, WHITE, bg=True)
     if np.isfinite(hm).all():
         tilt, conf = od.tilt[i], od.tilt_conf[i]
-        if np.isfinite(tilt) and not (np.isfinite(conf) and conf < TILT_MIN_CONFIDENCE):
+        if np.isfinite(tilt) and not (np.isfinite(conf) and conf < TILT_SEEN_CONFIDENCE):
             txt = f"pelvic tilt ~{tilt:.0f}° (estimate"
             txt += f", conf {conf:.0%})" if np.isfinite(conf) else ")"
         else:
@@ -395,7 +391,7 @@ def draw_frame(img, od: OverlayData, i: int, scale: float, strip=None, show_pane
                 _text(img, f"{s[0].upper()}: no measured stride", (8, y), 0.9 * fs, _dim(WHITE),
                       bg=True)  # fmt: skip
                 continue
-            fl = [FAULT_SHORT[f] for f, on in zip(FAULT_IDS, od.flags[k]) if on]
+            fl = [name for name, on in zip(od.flag_names, od.flags[k]) if on]
             txt = f"{s[0].upper()} stride {od.stride_num[s][i]}: " + (
                 "FLAG " + ", ".join(fl) if fl else "ok"
             )

@@ -50,7 +50,7 @@ import pandas as pd
 from ..kinematics import leg_length_px, pelvis_point
 from ..schema import SIDES, TIMING_METRIC_COLUMNS
 from ..signals import other_side, peak_in, point, value_at, window
-from ..units import Label, stored_unit
+from ..units import Label, label_from_name, stored_unit
 
 
 # ---------------------------------------------------------------- the registry
@@ -84,6 +84,12 @@ class Metric:
 
 
 METRICS: dict[str, Metric] = {}
+
+
+def label_of(name: str) -> Label:
+    """The label of a stride column: the registry's, else one derived from its name."""
+    m = METRICS.get(name)
+    return m.label if m is not None else label_from_name(name)
 
 
 def metric(name: str, text: str, unit: str, factor: float = 1.0, decimals: int = 1,
@@ -257,13 +263,13 @@ def trunk_lean_mean(s: StrideWindow) -> float:
     return _mean(s.window("trunk_lean_deg", s.ic_s, s.next_ic_s))
 
 
-@metric("pelvic_tilt_mean_deg", "pelvic tilt, estimated (anterior +)", "deg", 1, 1,
+@metric("pelvic_tilt_mean_deg", "estimated pelvic tilt (anterior +)", "deg", 1, 1,
         key_number=True, estimated=True)  # fmt: skip
 def pelvic_tilt_mean(s: StrideWindow) -> float:
     return _mean(s.window("pelvic_tilt_est_deg", s.ic_s, s.next_ic_s))
 
 
-@metric("pelvic_tilt_rom_deg", "pelvic tilt range in stride, estimated", "deg", 1, 1,
+@metric("pelvic_tilt_rom_deg", "estimated pelvic tilt range within a stride", "deg", 1, 1,
         key_number=True, estimated=True)  # fmt: skip
 def pelvic_tilt_rom(s: StrideWindow) -> float:
     """5-95 % range of the estimated tilt within the stride; NaN when the tilt estimator

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from gaitlens import faults
+from gaitlens.cleaning import ViewCheck
 from gaitlens.errors import ConfigError
 from gaitlens.schema import FAULT_IDS, frame_columns
 from gaitlens.strides import STRIDE_COLUMNS
@@ -77,11 +78,20 @@ def make_frames(duration_s=6.0, fps=60.0, tilt_conf=0.8):
     return df
 
 
+def view(score: float) -> dict:
+    """quality['view'] as the cleaning stage's side-view check gives it."""
+    check = ViewCheck()
+    verdict = (
+        "front" if score < check.min_score else "oblique" if score < check.warn_score else "side"
+    )
+    return {"side_view_score": score, "verdict": verdict}
+
+
 def good_quality(**kw):
     q = {"sampling_rate_hz": 60.0, "detection_rate": 1.0, "n_valid_strides": 16,
          "n_valid_strides_per_side": {"left": 8, "right": 8}, "left_leg_visibility": 0.9,
          "right_leg_visibility": 0.9, "pelvic_tilt_confidence": 0.8, "near_side": "left",
-         "view": "side"}  # fmt: skip
+         "view": view(0.9)}  # fmt: skip
     q.update(kw)
     return q
 
@@ -227,7 +237,7 @@ def test_low_frame_rate_and_view():
     f = run(make_strides(shift=PELVIS_LAG), quality=good_quality(sampling_rate_hz=30.0))
     assert f["pelvis_lag"].confidence == "medium"  # timing at 33 ms per frame
     assert f["pelvis_back_hips_flexed"].confidence == "high"
-    g = run(make_strides(shift=PELVIS_LAG), quality=good_quality(view="front"))
+    g = run(make_strides(shift=PELVIS_LAG), quality=good_quality(view=view(0.1)))
     assert all(x.confidence == "low" and x.severity == "none" for x in g.values())
 
 
@@ -312,10 +322,10 @@ def test_one_sided_user_band_without_sd():
 
 def test_view_score_from_cleaning():
     s = make_strides(shift=SITTING)
-    f = run(s, quality=good_quality(view={"side_view_score": 0.5}))
+    f = run(s, quality=good_quality(view=view(0.5)))
     assert f["pelvis_back_hips_flexed"].confidence == "medium"
     assert f["pelvis_back_hips_flexed"].severity == "marked"
-    g = run(s, quality=good_quality(view={"side_view_score": 0.2}))
+    g = run(s, quality=good_quality(view=view(0.2)))
     assert all(x.confidence == "low" and x.severity == "none" for x in g.values())
 
 

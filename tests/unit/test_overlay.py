@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from gaitlens import faults
+from gaitlens.faults.rules import fault_titles
 from gaitlens.io.video import VideoWriter, read_frames
 from gaitlens.report import overlay
 from tests.report_fixture import demo_analysis, write_demo_video
@@ -115,7 +116,7 @@ def test_report_and_video_flags_equal_analysis_json():
     saved = pd.DataFrame(a.to_dict()["stride_flags"])
     shown = overlay.stride_flags(a)
     rows = html.stride_table(a)["rows"]
-    title = html.FAULT_TITLE["pelvis_lag"].split(" (")[0]
+    title = fault_titles("short_title")["pelvis_lag"]
     for f in a.findings:
         expected = saved[f.id].to_numpy(bool) & faults.finding_asserted(f)
         assert shown[f.id].to_numpy(bool).tolist() == expected.tolist(), f.id
