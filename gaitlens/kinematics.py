@@ -47,7 +47,7 @@ RUNNING_MEDIAN_S = 2.0
 
 #: Hip-to-ankle (thigh + shank) length as a fraction of body height: greater trochanter
 #: 0.530 H minus lateral malleolus 0.039 H (Winter 2009, Biomechanics and Motor Control
-#: of Human Movement, 4th ed., fig. 4.1). Same constant as gaitlens_validation.fukuchi.
+#: of Human Movement, 4th ed., fig. 4.1); the motion-capture validation uses the same value.
 LEG_LENGTH_PER_HEIGHT = 0.491
 
 #: Visibility under which the far hip is not used for the pelvis point.

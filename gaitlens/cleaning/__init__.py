@@ -10,9 +10,10 @@ variable-frame-rate clips: ``filters.UniformResampler``) and the running/walking
 from __future__ import annotations
 
 from .checks import ActivityClassifier, ViewCheck
-from .cleaner import USED_POINTS, CleaningConfig, CleanTrack, clean
+from .cleaner import USED_POINTS, CleaningConfig, clean
 from .filters import LowPass, UniformResampler, interp_rows
 from .repairs import FootCollapseRepair, GapFiller, HampelOutliers, SwapRepair
+from .track import CleanTrack
 
 __all__ = [
     "USED_POINTS",

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
+from ..io.track import PoseTrack
 from ..signals import runs
-
-if TYPE_CHECKING:  # type hints only
-    from ..io.track import PoseTrack
-    from .cleaner import CleanTrack
+from .track import CleanTrack
 
 
 def interp_rows(t_src: np.ndarray, a: np.ndarray, t_dst: np.ndarray, max_dt: float = np.inf):

@@ -28,13 +28,17 @@ from .plots import band_row
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-#: metrics shown under "key numbers" (registry order, when measured)
-KEY_METRICS = tuple(name for name, m in METRICS.items() if m.key_number)
-#: stride-table columns shown in the report, with short headers (name, unit) for print
-TABLE_COLUMNS = {
-    "ic_s": ("foot strike", "s"),
-    **{name: m.table for name, m in METRICS.items() if m.table},
-}
+
+def key_metrics() -> tuple:
+    """Metrics shown under "key numbers" (registry order; shown when measured)."""
+    return tuple(name for name, m in METRICS.items() if m.key_number)
+
+
+def table_columns() -> dict:
+    """Stride-table columns shown in the report, with short headers (name, unit)."""
+    return {"ic_s": ("foot strike", "s"), **{n: m.table for n, m in METRICS.items() if m.table}}
+
+
 SEVERITY_WORD = {"none": "not seen", "mild": "mild", "marked": "marked"}
 CONFIDENCE_WORD = {
     "low": "low confidence",
@@ -100,7 +104,7 @@ def key_numbers(analysis) -> list:
     rows = []
     if st is None or not len(st):
         return rows, []
-    for m in KEY_METRICS:
+    for m in key_metrics():
         if m not in st or not st[m].notna().any():
             continue
         lab = label(m)
@@ -315,10 +319,11 @@ def stride_table(analysis) -> dict:
     st = analysis.strides
     if st is None or not len(st):
         return dict(headers=[], rows=[])
-    cols = [c for c in TABLE_COLUMNS if c in st]
+    columns = table_columns()
+    cols = [c for c in columns if c in st]
     flags = overlay.stride_flags(analysis)
     short = fault_titles("short_title")
-    headers = [dict(name=TABLE_COLUMNS[c][0], unit=TABLE_COLUMNS[c][1]) for c in cols]
+    headers = [dict(name=columns[c][0], unit=columns[c][1]) for c in cols]
     limits = {}  # one band lookup per column, not per cell
     for c in cols:
         band = band_row(analysis, c)

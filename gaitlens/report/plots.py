@@ -420,13 +420,16 @@ def band_row(analysis, metric):
 
 
 # ---------------------------------------------------------------------- left / right
-#: metrics of the left/right chart (registry order)
-LR_METRICS = tuple(name for name, m in METRICS.items() if m.left_right)
+def left_right_metrics() -> tuple:
+    """Metrics of the left/right chart (registry order)."""
+    return tuple(name for name, m in METRICS.items() if m.left_right)
 
 
-def plot_left_right(analysis, metrics=LR_METRICS, ax=None):
-    """Left versus right per metric: each row on its own scale, dots = mean, whiskers =
-    ±1 SD over strides, grey bar = reference band; the values are written on the right."""
+def plot_left_right(analysis, metrics=None, ax=None):
+    """Left versus right per metric (default: ``left_right_metrics()``): each row on its
+    own scale, dots = mean, whiskers = ±1 SD over strides, grey bar = reference band;
+    the values are written on the right."""
+    metrics = left_right_metrics() if metrics is None else metrics
     st = analysis.strides
     metrics = [m for m in metrics if st is not None and m in st and st[m].notna().any()]
     # metric names of any length on the left: constrained layout sizes the margin

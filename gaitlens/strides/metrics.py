@@ -388,13 +388,14 @@ def measure(valid_strides: pd.DataFrame, frames: pd.DataFrame, events=None, clea
     p_abs = pelvis_point(clean)[0] if clean is not None else None
     # the within-stride tilt range is only reported where the estimator measures motion
     tilt_dynamic = bool(frames.attrs.get("pelvic_tilt_dynamic", True))
+    computed = {name: m for name, m in METRICS.items() if m.compute is not None}
     rows = []
     for r in table.itertuples(index=False):  # strides, not frames
         s = StrideWindow(r.side, float(r.ic_s), float(r.to_s), float(r.next_ic_s), t, col,
                          events, clean, legs, p_abs, tilt_dynamic)  # fmt: skip
-        rows.append({name: METRICS[name].compute(s) for name in COMPUTED_COLUMNS})
-    metrics = pd.DataFrame(rows, columns=list(COMPUTED_COLUMNS))
-    for c in COMPUTED_COLUMNS:
+        rows.append({name: m.compute(s) for name, m in computed.items()})
+    metrics = pd.DataFrame(rows, columns=list(computed))
+    for c in computed:
         table[c] = metrics[c].to_numpy(float) if len(table) else np.zeros(0)
     if "events_interpolated" not in table.columns:
         table["events_interpolated"] = _interpolated_flags(table, events)
@@ -456,7 +457,7 @@ def summarize(table: pd.DataFrame) -> dict:
     (100 (L - R) / mean(|L|, |R|), Robinson et al. 1987, J Manipulative Physiol Ther
     10:172-176). CV and symmetry index are NaN where the mean is near zero.
     """
-    metrics = [c for c in METRIC_COLUMNS if c in table.columns]
+    metrics = [n for n, m in METRICS.items() if m.kind == "kinematic" and n in table.columns]
     out = {"n_strides": int(len(table)), "metrics": {}}
     if "side" in table.columns:
         out["n_strides_by_side"] = {s: int((table["side"] == s).sum()) for s in SIDES}

@@ -98,3 +98,129 @@ def test_pose_signature_only_changes_with_pose_options():
 def test_config_round_trips_through_to_dict():
     cfg = AnalysisConfig.from_toml(EXAMPLE)
     assert AnalysisConfig().updated(**cfg.to_dict()) == cfg
+
+
+def _reach_checks():
+    """For each option of the example file: how to see, in the objects the stages are
+    given or in their output, that the value arrived."""
+    return {
+        "runner_height_m": lambda cfg, run: (
+            run.frames.attrs["m_per_leg"] == pytest.approx(0.491 * cfg.runner_height_m)
+        ),
+        "belt_speed_m_s": lambda cfg, run: "stride_length_m" in run.strides,
+        "annotated_video": lambda cfg, run: run.saved_video is cfg.annotated_video,
+        "model_complexity": lambda cfg, run: (
+            run.backend_options["model_complexity"] == cfg.model_complexity
+        ),
+        "model_input_max_side_px": lambda cfg, run: (
+            run.decode_max_side_px == cfg.model_input_max_side_px
+        ),
+        "cutoff_hz": lambda cfg, run: run.clean.cutoff_hz == cfg.cutoff_hz,
+        "max_gap_s": lambda cfg, run: run.cleaning_config.gaps.max_gap_s == cfg.max_gap_s,
+        "min_strides": lambda cfg, run: run.stride_limits.min_strides == cfg.min_strides,
+        "bands": lambda cfg, run: all(
+            run.bands.loc[m, k] == v for m, b in cfg.bands.items() for k, v in b.items()
+        ),
+        "cleaning": lambda cfg, run: (
+            run.cleaning_config.swap.swap_prior_legs_per_s
+            == cfg.cleaning["swap"]["swap_prior_legs_per_s"]
+        ),
+        "events": lambda cfg, run: (
+            run.events_config.detector.ic_margin_legs_s == cfg.events["ic_margin_legs_s"]
+        ),
+        "strides": lambda cfg, run: (
+            run.stride_limits.max_stride_dev == cfg.strides["max_stride_dev"]
+        ),
+    }
+
+
+def test_every_setting_of_the_example_reaches_the_code(tmp_path, monkeypatch):
+    """Each option in examples/gaitlens.toml, changed from its default, arrives where it
+    is used: the pose backend and decoder, each stage's settings object, the outputs."""
+    import dataclasses
+    import types
+
+    from gaitlens import cleaning, events, pipeline, strides
+    from gaitlens.io import video as gv
+    from gaitlens.pose import runner
+    from gaitlens_validation.stick import stick_track
+    from tests.conftest import write_clip
+
+    sys_toml = pytest.importorskip(
+        "tomllib" if __import__("sys").version_info >= (3, 11) else "tomli"
+    )
+    keys = set(sys_toml.loads(EXAMPLE.read_text(encoding="utf-8")))
+    checks = _reach_checks()
+    assert keys <= set(checks), f"add a reach check for {sorted(keys - set(checks))}"
+
+    # every example value differs from the default, so arriving is visible
+    cfg = AnalysisConfig.from_toml(EXAMPLE)
+    cfg = cfg.updated(
+        model_complexity=2, model_input_max_side_px=480, cutoff_hz=8.0,
+        max_gap_s=0.1, min_strides=3, cleaning={"swap": {"swap_prior_legs_per_s": 2.0}},
+        events={"ic_margin_legs_s": 1.1}, strides={"max_stride_dev": 0.3},
+    )  # fmt: skip
+    default = AnalysisConfig()
+    for k in keys:
+        assert getattr(cfg, k) != getattr(default, k), k
+
+    run = types.SimpleNamespace()
+    spied = {"clean": cleaning.clean, "detect": events.detect, "segment": strides.segment}
+
+    def spy_clean(track, config=None):
+        run.cleaning_config = config
+        return spied["clean"](track, config)
+
+    def spy_detect(clean, config=None):
+        run.events_config = config
+        return spied["detect"](clean, config)
+
+    def spy_segment(ev, clean=None, config=None):
+        run.stride_limits = config
+        return spied["segment"](ev, clean, config)
+
+    monkeypatch.setattr(pipeline.cleaning, "clean", spy_clean)
+    monkeypatch.setattr(pipeline.events, "detect", spy_detect)
+    monkeypatch.setattr(pipeline.strides, "segment", spy_segment)
+    track, _ = stick_track(fps=60, duration_s=6)
+    a = pipeline.analyze_track(track, cfg)
+    run.frames, run.strides, run.clean, run.bands = a.frames, a.strides, a.clean, a.bands
+
+    # the pose stage: backend options and the decoder's frame size (no MediaPipe here)
+    class FakeBackend:
+        def __init__(self, **options):
+            run.backend_options = options
+
+        def process(self, image, time_s, full_size_px=None):
+            from gaitlens.pose import PoseResult
+
+            return PoseResult(track.xy_px[0].copy(), track.visibility[0].copy())
+
+        def info(self):
+            return {"name": "fake"}
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(runner, "create_backend", lambda name, **kw: FakeBackend(**kw))
+    real_read = gv.read_frames
+
+    def spy_read(path, max_side_px=None, **kw):
+        run.decode_max_side_px = max_side_px
+        return real_read(path, max_side_px=max_side_px, **kw)
+
+    monkeypatch.setattr(runner._video, "read_frames", spy_read)
+    clip = write_clip(tmp_path / "c.mp4", [i / 30 for i in range(10)], size=(640, 480))
+    runner.run_pose(clip, cfg, progress=False)
+
+    # the outputs: the annotated video is made or not
+    written = {}
+    monkeypatch.setattr(
+        "gaitlens.report.overlay.write_annotated_video",
+        lambda analysis, src, out, **kw: written.setdefault("video", out),
+    )
+    a.save(tmp_path / "out", video_path=clip)
+    run.saved_video = "video" in written
+    assert dataclasses.is_dataclass(run.cleaning_config)
+    for k in sorted(keys):
+        assert checks[k](cfg, run), f"{k} did not reach the code"
