@@ -10,7 +10,7 @@ pytestmark = pytest.mark.slow
 
 def test_two_pose_workers_match_one_pass(tmp_path, monkeypatch):
     pytest.importorskip("mediapipe")
-    from gaitlens import pipeline
+    from gaitlens.pose import runner as pipeline
     from gaitlens.config import AnalysisConfig
     from gaitlens.synthetic import RunnerParams, render, simulate
 
