@@ -10,8 +10,8 @@ pytestmark = pytest.mark.slow
 
 def test_two_pose_workers_match_one_pass(tmp_path, monkeypatch):
     pytest.importorskip("mediapipe")
-    from gaitlens.pose import runner as pipeline
     from gaitlens.config import AnalysisConfig
+    from gaitlens.pose import runner as pipeline
     from gaitlens.synthetic import RunnerParams, render, simulate
 
     run = simulate(RunnerParams(duration_s=3.0, fps=30.0, image_size_px=(360, 480), seed=7))
