@@ -88,7 +88,7 @@ def loto(data: Path, seeds=(0, 1, 2)) -> str:
     to_grid = [("to_smooth_hz", hz, dict(to_smooth_hz=hz)) for hz in (4.0, 5.0, 6.0)]
     err = {}
     trials = [load_trial(p) for p in list_trials(data / "mocap" / "fukuchi2017")]
-    trials = [t for t in trials if t.forces_path is not None]
+    trials = [t for t in trials if t.forces is not None]
     for trial in trials:
         for sd in seeds:
             track, truth = to_side_view(trial, fps=60, noise=PoseNoise(), seed=sd)
@@ -134,7 +134,7 @@ def compare(data: Path) -> str:
     rows = []
     for path in list_trials(data / "mocap" / "fukuchi2017"):
         trial = load_trial(path)
-        if trial.forces_path is None:
+        if trial.forces is None:
             continue
         for name, det in dets.items():
             cfg = events.EventsConfig(detector=det)
@@ -151,7 +151,7 @@ def swaps(data: Path) -> str:
         for fps in (30, 60, 120):
             for rate in (0.3, 1.0):
                 res = [evaluate(trial, fps, PoseNoise(swap_rate_per_s=rate), sd, duration_s=20)
-                       for sd in (0, 1)] if trial.forces_path else []  # fmt: skip
+                       for sd in (0, 1)] if trial.forces is not None else []  # fmt: skip
                 if not res:
                     continue
                 clean_r = evaluate(trial, fps, None, 0, duration_s=20)

@@ -191,7 +191,7 @@ def run(
     rows = []
     for path in list_trials(data_dir):
         trial = load_trial(path)
-        if trial.forces_path is None:
+        if trial.forces is None:
             continue
         for fps in fps_list:
             if with_clean:
