@@ -13,6 +13,11 @@ Usage: python bench/validate_events.py [--data ../shared/data] [--out docs/event
 4. Swap repair on injected swaps and on clean tracks.
 5. Real clips: cadence / contact time / duty factor on the treadmill clip; the walking
    clip must be refused (NotRunningError).
+
+``--runners13 [options of bench/events_runners13.py]``: instead of the above, events
+across the 13 Fukuchi runners (text + C3D trials) at 30-300 fps with fit / held-out
+subject groups (``bench/events_runners13.py``, which it runs; e.g.
+``python bench/validate_events.py --runners13 --out docs/events_runners13.md``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from gaitlens import cleaning, events, strides  # noqa: E402
 from gaitlens.errors import GaitlensError  # noqa: E402
@@ -195,6 +201,11 @@ def real(data: Path) -> str:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--runners13" in argv:
+        import events_runners13
+
+        return events_runners13.main([a for a in argv if a != "--runners13"])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--out", type=Path, default=None)
