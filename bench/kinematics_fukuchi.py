@@ -32,15 +32,15 @@ def tilt_from_asis_psis(asis_l, asis_r, psis_l, psis_r) -> np.ndarray:
     return np.degrees(np.arctan2(-d[..., 1], d[..., 0]))
 
 
-def standing_tilt_deg(markers_path: Path) -> float:
-    """Tilt in the subject's static trial, in the running trial's lab frame."""
-    paths = fukuchi.trial_paths(markers_path)
-    if paths["static"] is None:
+def standing_tilt_deg(trial_or_path) -> float:
+    """Tilt in the subject's static trial, in the running trial's lab frame (a loaded
+    ``MocapTrial`` or the path of a running trial, text or C3D)."""
+    trial = trial_or_path
+    if not isinstance(trial, fukuchi.MocapTrial):
+        trial = fukuchi.load_trial(trial_or_path)
+    st = trial.static_markers
+    if not st or not all(k in st for k in ("L.ASIS", "R.ASIS", "L.PSIS", "R.PSIS")):
         return float("nan")
-    run, _ = fukuchi._read_markers(Path(markers_path))
-    rot = fukuchi._lab_axes(run)
-    st, _ = fukuchi._read_markers(paths["static"])
-    st = {k: v @ rot.T for k, v in st.items()}
     tilt = tilt_from_asis_psis(st["L.ASIS"], st["R.ASIS"], st["L.PSIS"], st["R.PSIS"])
     return float(np.nanmedian(tilt))
 
@@ -95,15 +95,22 @@ def run_trial(
     duration_s: Optional[float] = None,
     config=None,
     events_from: str = "gaitlens",
+    cache_dir=None,
 ) -> TrialRun:
     """Project a trial to a side view and run cleaning -> events -> strides ->
     kinematics -> stride metrics. ``events_from="force"`` uses the treadmill force
-    contacts (where a force file exists) instead of ``gaitlens.events``."""
+    contacts (where a force file exists) instead of ``gaitlens.events``.
+    ``markers_path``: a trial file (text or C3D) or an already loaded ``MocapTrial``;
+    ``cache_dir`` is passed to ``fukuchi.load_trial``."""
     from gaitlens import cleaning, events, strides
     from gaitlens.config import AnalysisConfig
 
     cfg = config or AnalysisConfig()
-    trial = fukuchi.load_trial(markers_path)
+    trial = (
+        markers_path
+        if isinstance(markers_path, fukuchi.MocapTrial)
+        else fukuchi.load_trial(markers_path, cache_dir=cache_dir)
+    )
     track, truth = fukuchi.to_side_view(
         trial, fps=fps, camera_side=camera_side, noise=noise, seed=seed, duration_s=duration_s
     )
@@ -132,7 +139,7 @@ def run_trial(
         frames=frames,
         table=table,
         truth=tr,
-        standing_tilt_deg=standing_tilt_deg(markers_path),
+        standing_tilt_deg=standing_tilt_deg(trial),
         event_source=src,
     )
 

@@ -13,6 +13,11 @@ Usage: python bench/validate_events.py [--data ../shared/data] [--out docs/event
 4. Swap repair on injected swaps and on clean tracks.
 5. Real clips: cadence / contact time / duty factor on the treadmill clip; the walking
    clip must be refused (NotRunningError).
+
+``--runners13 [options of bench/events_runners13.py]``: instead of the above, events
+across the 13 Fukuchi runners (text + C3D trials) at 30-300 fps with fit / held-out
+subject groups (``bench/events_runners13.py``, which it runs; e.g.
+``python bench/validate_events.py --runners13 --out docs/events_runners13.md``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from gaitlens import cleaning, events, strides  # noqa: E402
 from gaitlens.errors import GaitlensError  # noqa: E402
@@ -88,7 +94,7 @@ def loto(data: Path, seeds=(0, 1, 2)) -> str:
     to_grid = [("to_smooth_hz", hz, dict(to_smooth_hz=hz)) for hz in (4.0, 5.0, 6.0)]
     err = {}
     trials = [load_trial(p) for p in list_trials(data / "mocap" / "fukuchi2017")]
-    trials = [t for t in trials if t.forces_path is not None]
+    trials = [t for t in trials if t.forces is not None]
     for trial in trials:
         for sd in seeds:
             track, truth = to_side_view(trial, fps=60, noise=PoseNoise(), seed=sd)
@@ -134,7 +140,7 @@ def compare(data: Path) -> str:
     rows = []
     for path in list_trials(data / "mocap" / "fukuchi2017"):
         trial = load_trial(path)
-        if trial.forces_path is None:
+        if trial.forces is None:
             continue
         for name, det in dets.items():
             cfg = events.EventsConfig(detector=det)
@@ -151,7 +157,7 @@ def swaps(data: Path) -> str:
         for fps in (30, 60, 120):
             for rate in (0.3, 1.0):
                 res = [evaluate(trial, fps, PoseNoise(swap_rate_per_s=rate), sd, duration_s=20)
-                       for sd in (0, 1)] if trial.forces_path else []  # fmt: skip
+                       for sd in (0, 1)] if trial.forces is not None else []  # fmt: skip
                 if not res:
                     continue
                 clean_r = evaluate(trial, fps, None, 0, duration_s=20)
@@ -195,6 +201,11 @@ def real(data: Path) -> str:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--runners13" in argv:
+        import events_runners13
+
+        return events_runners13.main([a for a in argv if a != "--runners13"])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--out", type=Path, default=None)

@@ -11,10 +11,26 @@ import pandas as pd
 
 from gaitlens import cleaning, events, strides
 
-from .fukuchi import load_trial, to_side_view
+from .fukuchi import force_contacts, load_trial, to_side_view
 from .noise import PoseNoise
 
 SIDES = ("left", "right")
+
+#: Fixed subject split for the 13 Fukuchi et al. (2017) runners. "fit": the subjects
+#: thresholds may be tuned on (the three text-file runners, on which the event rules were
+#: chosen, plus four C3D runners, one of them a forefoot/midfoot striker at 3.5-4.5 m/s);
+#: "held_out": never used to choose anything (one mixed midfoot/rearfoot striker). Chosen
+#: before any result on the C3D runners was seen, by subject number (alternate C3D
+#: runners, RBDS017 moved to held-out so each group has one non-rearfoot striker).
+FIT_SUBJECTS = ("RBDS001", "RBDS002", "RBDS032", "RBDS003", "RBDS011", "RBDS013", "RBDS015")
+HELD_OUT_SUBJECTS = ("RBDS005", "RBDS012", "RBDS014", "RBDS016", "RBDS017", "RBDS020")
+
+
+def subject_group(subject: str) -> str:
+    """``fit``, ``held_out`` or ``other`` (``FIT_SUBJECTS`` / ``HELD_OUT_SUBJECTS``)."""
+    if subject in FIT_SUBJECTS:
+        return "fit"
+    return "held_out" if subject in HELD_OUT_SUBJECTS else "other"
 
 
 def match_events(pred: np.ndarray, truth: np.ndarray, tol_s: float = 0.1) -> np.ndarray:
@@ -51,6 +67,14 @@ class TrialResult:
     swap_injected_frac: float
     swap_new_frac: float
     activity: str
+    subject: str = ""
+    speed_m_s: float = float("nan")
+    foot_strike: str = ""
+    n_pred_ic: int = 0  # predicted events inside the force data's span
+    n_pred_to: int = 0
+    ic_spurious: int = 0  # predictions with no force event of the same foot within tol
+    to_spurious: int = 0
+    n_runs: int = 1
 
     def row(self) -> dict:
         a = lambda x: np.abs(x[np.isfinite(x)])  # noqa: E731
@@ -76,6 +100,14 @@ class TrialResult:
             "swap_residual_pct": 100 * self.swap_residual_frac,
             "swap_new_pct": 100 * self.swap_new_frac,
             "activity": self.activity,
+            "subject": self.subject, "speed_m_s": self.speed_m_s,
+            "foot_strike": self.foot_strike, "group": subject_group(self.subject),
+            "ic_found": int(np.isfinite(self.ic_err_s).sum()),
+            "ic_missed": int((~np.isfinite(self.ic_err_s)).sum()),
+            "to_found": int(np.isfinite(self.to_err_s).sum()),
+            "to_missed": int((~np.isfinite(self.to_err_s)).sum()),
+            "ic_spurious": self.ic_spurious, "to_spurious": self.to_spurious,
+            "n_runs": self.n_runs,
         }  # fmt: skip
 
 
@@ -120,6 +152,12 @@ def evaluate(
     ev = events.detect(clean, events_config)
     te = truth["events"]
     ic_err, to_err, ct_err = [], [], []
+    # every force event inside the track (also of contacts cut by its ends): a prediction
+    # with none of the same foot within tol_s is spurious
+    fc_all = force_contacts(trial, threshold_n=te["threshold_n"])
+    t0, t1 = float(track.time_s[0]), float(track.time_s[-1])
+    n_pred = {"ic": 0, "to": 0}
+    spurious = {"ic": 0, "to": 0}
     for side in SIDES:
         tic, tto = te["ic_s"][side], te["to_s"][side]
         e_ic = match_events(ev.ic_s[side], tic, tol_s)
@@ -127,6 +165,17 @@ def evaluate(
         ic_err.append(e_ic)
         to_err.append(e_to)
         ct_err.append(e_to - e_ic)  # contact error of the same contact
+        for kind, pred in (("ic", ev.ic_s[side]), ("to", ev.to_s[side])):
+            allf = np.asarray(fc_all[f"{kind}_s"].get(side, []), float)
+            lo, hi = (allf.min(), allf.max()) if len(allf) else (t0, t1)
+            p = np.asarray(pred, float)
+            p = p[(p >= max(t0, lo - tol_s)) & (p <= min(t1, hi + tol_s))]
+            n_pred[kind] += len(p)
+            if len(allf):
+                d = np.min(np.abs(p[:, None] - allf[None, :]), axis=1) if len(p) else p
+                spurious[kind] += int((d > tol_s).sum())
+            else:
+                spurious[kind] += len(p)
     try:
         table = strides.segment(ev, clean)
         summ = strides.summarize_timing(table)
@@ -151,7 +200,9 @@ def evaluate(
         swap_residual_frac=resid if noise is not None else float("nan"),
         swap_injected_frac=inj,
         swap_new_frac=resid if noise is None else float("nan"),
-        activity=clean.activity,
+        activity=clean.activity, subject=trial.subject, speed_m_s=trial.belt_speed_m_s,
+        foot_strike=trial.foot_strike_label, n_pred_ic=n_pred["ic"], n_pred_to=n_pred["to"],
+        ic_spurious=spurious["ic"], to_spurious=spurious["to"],
     )  # fmt: skip
 
 
@@ -173,6 +224,11 @@ def pool(results: list) -> TrialResult:
         swap_residual_frac=mean("swap_residual_frac"),
         swap_injected_frac=mean("swap_injected_frac"),
         swap_new_frac=mean("swap_new_frac"), activity=r0.activity,
+        subject=r0.subject, speed_m_s=r0.speed_m_s, foot_strike=r0.foot_strike,
+        n_pred_ic=sum(r.n_pred_ic for r in results), n_pred_to=sum(r.n_pred_to for r in results),
+        ic_spurious=sum(r.ic_spurious for r in results),
+        to_spurious=sum(r.to_spurious for r in results),
+        n_runs=sum(r.n_runs for r in results),
     )  # fmt: skip
 
 
@@ -191,7 +247,7 @@ def run(
     rows = []
     for path in list_trials(data_dir):
         trial = load_trial(path)
-        if trial.forces_path is None:
+        if trial.forces is None:
             continue
         for fps in fps_list:
             if with_clean:

@@ -186,8 +186,8 @@ def mocap_run(
     pts, depth, sig = sampler(t)
     signals = pd.DataFrame({"frame": np.arange(n), "time_s": t, **sig})
     events = pd.DataFrame(columns=["side", "event", "time_s", "frame"])
-    if trial.forces_path is not None:
-        fc = fk.force_contacts(trial.forces_path, threshold_n=force_threshold_n, trial=trial)
+    if trial.forces is not None:
+        fc = fk.force_contacts(trial, threshold_n=force_threshold_n)
         rows = []
         for _, c in fc["contacts"].iterrows():
             for ev, tt in (("IC", c.ic_s), ("TO", c.to_s)):

@@ -39,6 +39,20 @@ def testrigid_fit_recovers_known_motion():
     assert np.isnan(r[5]).all()
 
 
+def test_rigid_fit_partial_markers():
+    rng = np.random.default_rng(1)
+    ref = rng.normal(size=(5, 3))
+    a = 0.7
+    rot = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
+    cur = np.repeat((ref @ rot.T + [1.0, 2.0, 3.0])[None], 4, 0)
+    cur[1, 0] = np.nan
+    cur[2, :3] = np.nan  # two markers left: too few
+    r, t = rigid_fit(ref, cur, min_markers=3)
+    assert np.allclose(r[[0, 1, 3]], rot, atol=1e-9) and np.isnan(r[2]).all()
+    r0, _ = rigid_fit(ref, cur)  # default: every marker needed
+    assert np.isnan(r0[1]).all() and np.allclose(r0[0], rot, atol=1e-9)
+
+
 @pytest.fixture(scope="module")
 def trial():
     path = DATA / "RBDS001runT25markers.txt"
