@@ -8,7 +8,7 @@ bands) at 30 and 60 fps, noise-free and with ``PoseNoise`` (seeds 0-2), and run 
 cleaning -> events -> strides -> kinematics -> stride metrics (``bench/
 kinematics_fukuchi.run_trial``). Per stride:
 
-* ``current``: ``pelvis_lag_pct`` / ``_ms`` of ``gaitlens.stride_metrics`` (peak times);
+* ``current``: ``pelvis_lag_pct`` / ``_ms`` of ``gaitlens.strides.metrics`` (peak times);
 * ``waveform``: ``pelvis_timing.lag_table`` (fitted sinusoid phases per stride);
 * ``ensemble``: ``pelvis_timing.ensemble_lag`` (one value per side and clip);
 
@@ -179,7 +179,7 @@ def run_all(data, fps_list=FPS, seeds=SEEDS, workers=2, cache=DEFAULT_CACHE):
 def synthetic_sweep(mags=(0.0, 0.25, 0.5, 0.75, 1.0), fps_list=FPS, seeds=(0, 1)) -> pd.DataFrame:
     """Both estimators against the synthetic runner's ``pelvis_lag`` knob (20 s,
     3.0 m/s, 170 spm), noise-free and with ``PoseNoise`` (px per m from the model)."""
-    from gaitlens import cleaning, events, kinematics, stride_metrics, strides
+    from gaitlens import cleaning, events, kinematics, strides
     from gaitlens.synthetic.run import simulate
 
     rows = []
@@ -201,7 +201,7 @@ def synthetic_sweep(mags=(0.0, 0.25, 0.5, 0.75, 1.0), fps_list=FPS, seeds=(0, 1)
                     ev = events.detect(c)
                     st = strides.segment(ev, c)
                     fr = kinematics.compute(c, ev)
-                    tab = stride_metrics.measure(st.valid, fr, ev, c)
+                    tab = strides.measure(st.valid, fr, ev, c)
                 w = pt.lag_table(fr, tab)
                 rows.append({"fps": fps, "knob": m, "noise": sd is not None, "seed": sd,
                              "truth_pct": float(np.nanmedian(run.strides["pelvis_lag_pct"])),
@@ -360,7 +360,7 @@ def report(res: dict, synth: pd.DataFrame | None) -> str:
     src = {n: v["source"] for n, v in res["truth"].items()}
     parts = [
         "## Summary across the 13 runners (34 trials)\n",
-        "Lag in % of the stride (pelvis later = +). `current` = gaitlens.stride_metrics "
+        "Lag in % of the stride (pelvis later = +). `current` = gaitlens.strides.metrics "
         "peak-to-peak `pelvis_lag_pct`; `waveform` = per-stride fitted sinusoid phases "
         "(gaitlens_validation.pelvis_timing); `ensemble` = the same on the stride-averaged "
         "curves (one value per side and clip). The two definitions measure different "

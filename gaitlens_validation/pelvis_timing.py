@@ -1,6 +1,6 @@
 """Pelvis-vs-swing-leg timing from whole stride waveforms (an alternative ``pelvis_lag``).
 
-The product's estimator (``gaitlens.stride_metrics``: ``pelvis_lag_ms`` / ``_pct``) takes
+The product's estimator (``gaitlens.strides.metrics``: ``pelvis_lag_ms`` / ``_pct``) takes
 two peak times per stride: the swing thigh's peak forward angular velocity and the
 pelvis point's peak forward velocity in a window of the swing. A peak time rests on the
 few samples around the peak, so keypoint noise moves it, and a flat or double peak can
@@ -192,14 +192,15 @@ def lag_table(frames: pd.DataFrame, strides: pd.DataFrame, **kw) -> pd.DataFrame
 
 
 def peak_lag(time_s, pelvis_vx, thigh_av, ic_s, to_s, next_ic_s, other_ic_s) -> pd.DataFrame:
-    """The product's peak-to-peak definition (``gaitlens.stride_metrics``: the thigh's
+    """The product's peak-to-peak definition (``gaitlens.strides.metrics``: the thigh's
     peak forward angular velocity in the swing, TO -> next IC; the pelvis's peak forward
     velocity from the other foot's IC inside the swing to ``PELVIS_WINDOW_PAST_IC`` of
     the stride after the next IC) applied to arbitrary signals, e.g. the motion-capture
-    truth. Calls the product's own ``peak_in`` and ``_pelvis_window_start``."""
+    truth. Calls the product's own ``peak_in`` and ``pelvis_window_start``."""
     from types import SimpleNamespace
 
-    from gaitlens.stride_metrics import PELVIS_WINDOW_PAST_IC, _pelvis_window_start, peak_in
+    from gaitlens.signals import peak_in
+    from gaitlens.strides.metrics import PELVIS_WINDOW_PAST_IC, pelvis_window_start
 
     t = np.asarray(time_s, float)
     ev = SimpleNamespace(ic_s={"right": np.asarray(other_ic_s, float)})  # "left"'s other side
@@ -207,7 +208,7 @@ def peak_lag(time_s, pelvis_vx, thigh_av, ic_s, to_s, next_ic_s, other_ic_s) -> 
     for ic, to, nic in zip(ic_s, to_s, next_ic_s):  # strides
         st = nic - ic
         t_th, _ = peak_in(t, thigh_av, to, nic, interior=True)
-        w0 = _pelvis_window_start(ev, "left", to, nic)
+        w0 = pelvis_window_start(ev, "left", to, nic)
         t_pv, _ = peak_in(t, pelvis_vx, w0, nic + PELVIS_WINDOW_PAST_IC * st, interior=True)
         out.append({"ic_s": ic, "next_ic_s": nic, "lag_ms": 1000 * (t_pv - t_th),
                     "lag_pct": 100 * (t_pv - t_th) / st})  # fmt: skip

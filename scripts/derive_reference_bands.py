@@ -315,7 +315,7 @@ def derive_fukuchi(runs, band_rule: str = "trials", events_from: str = "force"):
             "unit": unit_of(m),
             "source": FUKUCHI_SRC,
             "derivation": f"{rule}; {what} ({used}); noise-free 30 fps side-view projection "
-            f"through gaitlens cleaning, strides, kinematics, stride_metrics with {ev}; "
+            f"through gaitlens cleaning, strides, kinematics, strides.metrics with {ev}; "
             "strides > 3.5 robust z from their trial's median dropped." + note,
         }
         if m in CANDIDATE_METRICS:

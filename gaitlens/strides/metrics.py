@@ -28,7 +28,7 @@ neighbours (sub-frame timing matters at 30 fps, 33 ms per frame). Definitions:
   two peaks per stride (one per push-off); the pelvis peak is searched from the other
   foot's IC inside the swing to the next IC (the surge that carries the body over the
   other foot while this leg swings forward), not in the early swing, where the peak
-  belongs to this leg's own push-off (see ``_pelvis_window_start``); the window ends
+  belongs to this leg's own push-off (see ``pelvis_window_start``); the window ends
   ``PELVIS_WINDOW_PAST_IC`` (5 %) of the stride after the next IC, so that a peak at the
   IC is found as a local maximum.
 - ``pelvis_late_swing_excursion_legs``: forward travel of P (treadmill frame) from peak
@@ -170,8 +170,8 @@ class StrideWindow:
 
     def pelvis_forward_peak_s(self) -> float:
         """Time of the pelvis's peak forward velocity while this leg swings (window:
-        ``_pelvis_window_start`` to ``PELVIS_WINDOW_PAST_IC`` past the next IC)."""
-        w0 = _pelvis_window_start(self.events, self.side, self.to_s, self.next_ic_s)
+        ``pelvis_window_start`` to ``PELVIS_WINDOW_PAST_IC`` past the next IC)."""
+        w0 = pelvis_window_start(self.events, self.side, self.to_s, self.next_ic_s)
         w1 = self.next_ic_s + PELVIS_WINDOW_PAST_IC * self.stride_time_s
         return self.peak("pelvis_vx_legs_per_s", w0, w1, interior=True)[0]
 
@@ -412,7 +412,7 @@ def measure(valid_strides: pd.DataFrame, frames: pd.DataFrame, events=None, clea
     return table
 
 
-def _pelvis_window_start(events, side: str, to: float, nic: float) -> float:
+def pelvis_window_start(events, side: str, to: float, nic: float) -> float:
     """Start of the search window for the pelvis's peak forward velocity in a swing.
 
     P's forward velocity peaks twice per stride, once per push-off. Early in the swing
