@@ -21,6 +21,7 @@ from .._version import __version__
 from ..faults.rules import fault_titles
 from ..pelvis import TILT_SEEN_CONFIDENCE
 from ..schema import FAULT_IDS, SIDES
+from ..signals import robust_sd
 from ..strides.metrics import METRICS
 from . import overlay, plots
 from .labels import label
@@ -117,8 +118,8 @@ def key_numbers(analysis) -> list:
             v = v[np.isfinite(v)]
             if not len(v):
                 continue
-            mu = float(v.mean())
-            sd = float(v.std(ddof=1)) if len(v) > 1 else float("nan")
+            mu = float(np.median(v))  # robust to a stray stride
+            sd = robust_sd(v) if len(v) > 1 else float("nan")
             sides.append(
                 dict(
                     side=s,
@@ -547,8 +548,8 @@ def summary_card(analysis) -> str:
                 v = st[m].to_numpy(float)
                 v = v[np.isfinite(v)]
                 lab = label(m)
-                sd = lab.fmt(v.std(ddof=1)) if len(v) > 1 else "–"
-                nums.append(dict(label=lab.full, value=f"{lab.fmt(v.mean())} ± {sd}"))
+                sd = lab.fmt(robust_sd(v)) if len(v) > 1 else "–"
+                nums.append(dict(label=lab.full, value=f"{lab.fmt(np.median(v))} ± {sd}"))
     v = analysis.video or {}
     return (
         _env()

@@ -15,6 +15,7 @@ from typing import Optional
 import numpy as np
 
 from ..schema import SIDES
+from ..signals import robust_sd
 from ..strides.metrics import METRICS
 from . import overlay
 from .labels import label
@@ -427,7 +428,7 @@ def left_right_metrics() -> tuple:
 
 def plot_left_right(analysis, metrics=None, ax=None):
     """Left versus right per metric (default: ``left_right_metrics()``): each row on its
-    own scale, dots = mean, whiskers = ±1 SD over strides, grey bar = reference band;
+    own scale, dots = median, whiskers = ±1 robust SD over strides, grey bar = reference band;
     the values are written on the right."""
     metrics = left_right_metrics() if metrics is None else metrics
     st = analysis.strides
@@ -446,7 +447,7 @@ def plot_left_right(analysis, metrics=None, ax=None):
             v = st.loc[st["side"] == s, m].to_numpy(float) * lab.factor
             v = v[np.isfinite(v)]
             if len(v):
-                stats[s] = (v.mean(), v.std(ddof=1) if len(v) > 1 else 0.0, len(v))
+                stats[s] = (np.median(v), robust_sd(v) if len(v) > 1 else 0.0, len(v))
         band = band_row(analysis, m)
         lo = hi = np.nan
         if band is not None:
@@ -491,8 +492,8 @@ def plot_left_right(analysis, metrics=None, ax=None):
     near = near_side(analysis)
     tag = {s: (", near camera" if s == near else ", far") for s in SIDES}
     ax.set_title(
-        f"Left (blue{tag['left']}) vs right (orange{tag['right']}): dot = mean, "
-        "whiskers = ±1 SD over strides,\ngrey = healthy band; each row has its own scale",
+        f"Left (blue{tag['left']}) vs right (orange{tag['right']}): dot = median, "
+        "whiskers = ±1 robust SD over strides,\ngrey = healthy band; each row has its own scale",
         loc="left", fontsize="small",
     )  # fmt: skip
     return fig, ax

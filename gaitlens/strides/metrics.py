@@ -49,7 +49,7 @@ import pandas as pd
 
 from ..kinematics import leg_length_px, pelvis_point
 from ..schema import SIDES, TIMING_METRIC_COLUMNS
-from ..signals import other_side, peak_in, point, value_at, window
+from ..signals import other_side, peak_in, point, robust_sd, value_at, window
 from ..units import Label, label_from_name, stored_unit
 
 
@@ -452,10 +452,12 @@ def _interpolated_flags(table: pd.DataFrame, events) -> np.ndarray:
 
 
 def summarize(table: pd.DataFrame) -> dict:
-    """Clip summary per metric: mean, SD, CV (stride-to-stride variability, SD/|mean|),
-    n, left and right means, left-right difference and symmetry index
-    (100 (L - R) / mean(|L|, |R|), Robinson et al. 1987, J Manipulative Physiol Ther
-    10:172-176). CV and symmetry index are NaN where the mean is near zero.
+    """Clip summary per kinematic metric, robust to a stray stride: ``median`` and
+    ``robust_sd`` (1.4826 x MAD) with the descriptive ``mean`` and ``sd`` beside them,
+    ``n``, ``cv`` (stride-to-stride variability, robust SD / |median|), the left and
+    right medians, their difference and the symmetry index (100 (L - R) / mean(|L|, |R|),
+    Robinson et al. 1987, J Manipulative Physiol Ther 10:172-176). CV and symmetry index
+    are NaN where the median is near zero.
     """
     metrics = [n for n, m in METRICS.items() if m.kind == "kinematic" and n in table.columns]
     out = {"n_strides": int(len(table)), "metrics": {}}
@@ -464,16 +466,22 @@ def summarize(table: pd.DataFrame) -> dict:
     for c in metrics:
         x = table[c].to_numpy(float)
         x = x[np.isfinite(x)]
-        mean = float(x.mean()) if len(x) else float("nan")
-        sd = float(x.std(ddof=1)) if len(x) > 1 else float("nan")
-        d = {"mean": mean, "sd": sd, "n": int(len(x))}
-        d["cv"] = sd / abs(mean) if len(x) > 1 and abs(mean) > 1e-6 else float("nan")
+        med = float(np.median(x)) if len(x) else float("nan")
+        rsd = robust_sd(x) if len(x) > 1 else float("nan")
+        d = {
+            "median": med,
+            "robust_sd": rsd,
+            "mean": float(x.mean()) if len(x) else float("nan"),
+            "sd": float(x.std(ddof=1)) if len(x) > 1 else float("nan"),
+            "n": int(len(x)),
+            "cv": rsd / abs(med) if len(x) > 1 and abs(med) > 1e-6 else float("nan"),
+        }
         sides = {}
         for s in SIDES:
             v = table.loc[table.get("side") == s, c].to_numpy(float) if "side" in table else []
             v = v[np.isfinite(v)] if len(v) else np.zeros(0)
-            sides[s] = float(v.mean()) if len(v) else float("nan")
-        d["left_mean"], d["right_mean"] = sides["left"], sides["right"]
+            sides[s] = float(np.median(v)) if len(v) else float("nan")
+        d["left_median"], d["right_median"] = sides["left"], sides["right"]
         diff = sides["left"] - sides["right"]
         d["lr_diff"] = diff
         denom = 0.5 * (abs(sides["left"]) + abs(sides["right"]))

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import TooFewStridesError
 from ..schema import SIDES, STRIDE_TIMING_COLUMNS
-from ..signals import other_side
+from ..signals import other_side, robust_sd
 
 #: columns of the valid stride table: timing, then the stride's ``quality`` code
 TIMING_COLUMNS = [*STRIDE_TIMING_COLUMNS, "quality"]
@@ -28,7 +28,13 @@ class StrideLimits:
     """Plausible running values. Stride time 0.5-1.1 s (cadence about 110-240 spm;
     recreational 160-185, BIOMECHANICS.md 8), contact 0.1-0.45 s, duty factor < 0.6
     (running stays under 0.5; margin for event error), stride time within
-    ``max_stride_dev`` of the side's median (a missed IC doubles a stride)."""
+    ``max_stride_dev`` of the side's median (a missed IC doubles a stride) and within
+    ``max_neighbour_dev`` of its neighbours' (the median of up to ``neighbours`` strides
+    of the same side before and after it): at a steady pace consecutive strides differ
+    by a few percent (stride-time CV of trained and recreational runners about 1-3 %,
+    Nakayama et al. 2010, Gait Posture 31:331; Jordan et al. 2007, Hum Mov Sci 26:128),
+    so a stride 12 % off its neighbours holds a misplaced event; a slow change of pace
+    moves the neighbours with it."""
 
     min_stride_s: float = 0.5
     max_stride_s: float = 1.1
@@ -36,6 +42,8 @@ class StrideLimits:
     max_contact_s: float = 0.45
     max_duty_factor: float = 0.6
     max_stride_dev: float = 0.25
+    max_neighbour_dev: float = 0.12
+    neighbours: int = 2
     min_strides: int = 4
 
 
@@ -117,11 +125,31 @@ def _side_strides(events, side: str, lim: StrideLimits) -> pd.DataFrame:
     flag(stride < lim.min_stride_s, "stride too short")
     flag(stride > lim.max_stride_s, "stride too long")
     flag(np.abs(stride - med) > lim.max_stride_dev * med, "stride time far from the median")
+    plausible = (stride >= lim.min_stride_s) & (stride <= lim.max_stride_s)
+    ref = neighbour_reference(np.where(plausible, stride, np.nan), lim.neighbours)
+    flag(
+        np.abs(stride - ref) > lim.max_neighbour_dev * ref,
+        f"stride time more than {100 * lim.max_neighbour_dev:.0f} % from its neighbours'",
+    )
     flag(contact < lim.min_contact_s, "contact too short")
     flag(contact > lim.max_contact_s, "contact too long")
     flag(contact / stride > lim.max_duty_factor, "duty factor too high for running")
     df["reason"] = reason
     return df
+
+
+def neighbour_reference(stride_s: np.ndarray, k: int = 2) -> np.ndarray:
+    """Per stride, the median duration of up to ``k`` strides before and ``k`` after it
+    (itself excluded; NaN durations ignored); NaN without a neighbour."""
+    x = np.asarray(stride_s, float)
+    n = len(x)
+    out = np.full(n, np.nan)
+    for i in range(n):  # strides of one side, a few dozen
+        near = np.r_[x[max(0, i - k) : i], x[i + 1 : i + 1 + k]]
+        near = near[np.isfinite(near)]
+        if len(near):
+            out[i] = np.median(near)
+    return out
 
 
 def segment(events, clean=None, config=None) -> StrideTable:
@@ -151,26 +179,27 @@ def segment(events, clean=None, config=None) -> StrideTable:
 
 
 def summarize(table: StrideTable) -> dict:
-    """Clip summary: means and SDs of the timing columns, stride counts, left/right."""
+    """Clip summary of the valid strides, robust to a stray stride: per timing column
+    the median and the robust SD (1.4826 x MAD, ``signals.robust_sd``); the clip
+    cadence from the median stride time; per side the medians; stride counts and the
+    left/right contact-time symmetry."""
     v = table.valid
     out: dict = {"n_strides": int(len(v)), "n_rejected": int(len(table.rejected))}
     for col in ("cadence_spm", "stride_time_s", "contact_time_s", "flight_time_s",
                 "duty_factor"):  # fmt: skip
         x = v[col].to_numpy(dtype=float)
-        out[col] = float(np.nanmean(x)) if len(x) else float("nan")
-        out[f"{col}_sd"] = float(np.nanstd(x, ddof=1)) if np.isfinite(x).sum() > 1 else 0.0
-    # clip cadence from the mean stride time (robust to uneven left/right counts)
-    if len(v):
-        out["cadence_spm"] = float(120.0 / np.nanmean(v["stride_time_s"]))
+        x = x[np.isfinite(x)]
+        out[col] = float(np.median(x)) if len(x) else float("nan")
+        out[f"{col}_sd"] = robust_sd(x) if len(x) > 1 else 0.0
+    if len(v):  # steps per minute from the median stride time (two steps a stride)
+        out["cadence_spm"] = float(120.0 / np.nanmedian(v["stride_time_s"]))
     for side in SIDES:
         s = v[v.side == side]
-        out[side] = {
-            "n_strides": int(len(s)),
-            "contact_time_s": float(s.contact_time_s.mean()) if len(s) else float("nan"),
-            "flight_time_s": float(s.flight_time_s.mean()) if len(s) else float("nan"),
-            "duty_factor": float(s.duty_factor.mean()) if len(s) else float("nan"),
-            "stride_time_s": float(s.stride_time_s.mean()) if len(s) else float("nan"),
-        }
+        out[side] = {"n_strides": int(len(s))}
+        for col in ("contact_time_s", "flight_time_s", "duty_factor", "stride_time_s"):
+            x = s[col].to_numpy(float)
+            x = x[np.isfinite(x)]
+            out[side][col] = float(np.median(x)) if len(x) else float("nan")
     l_, r_ = out["left"]["contact_time_s"], out["right"]["contact_time_s"]
     out["contact_time_symmetry_pct"] = (
         float(100 * abs(l_ - r_) / np.nanmean([l_, r_])) if np.isfinite(l_ + r_) else float("nan")

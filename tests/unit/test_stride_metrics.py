@@ -120,9 +120,16 @@ def test_summarize_symmetry_and_variability():
     tab = pd.DataFrame({"side": ["left"] * 3 + ["right"] * 3,
                         "overstride_legs": [0.10, 0.12, 0.14, 0.06, 0.08, 0.10]})  # fmt: skip
     s = stride_metrics.summarize(tab)["metrics"]["overstride_legs"]
-    assert s["left_mean"] == pytest.approx(0.12) and s["right_mean"] == pytest.approx(0.08)
+    assert s["left_median"] == pytest.approx(0.12) and s["right_median"] == pytest.approx(0.08)
     assert s["lr_diff"] == pytest.approx(0.04)
     assert s["symmetry_index_pct"] == pytest.approx(40.0)
     x = np.array([0.10, 0.12, 0.14, 0.06, 0.08, 0.10])
-    assert s["cv"] == pytest.approx(x.std(ddof=1) / x.mean())
+    mad = np.median(np.abs(x - np.median(x)))
+    assert s["median"] == pytest.approx(0.10) and s["mean"] == pytest.approx(x.mean())
+    assert s["robust_sd"] == pytest.approx(1.4826 * mad)
+    assert s["cv"] == pytest.approx(1.4826 * mad / np.median(x))
     assert s["n"] == 6
+    # one stray stride moves the robust summary little and the mean a lot
+    tab.loc[0, "overstride_legs"] = 0.9
+    s2 = stride_metrics.summarize(tab)["metrics"]["overstride_legs"]
+    assert abs(s2["median"] - s["median"]) < 0.011 < abs(s2["mean"] - s["mean"])

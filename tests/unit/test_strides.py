@@ -117,3 +117,32 @@ def test_contact_time_outlier_gets_an_imputed_flagged_toe_off():
     assert right.loc[5, "quality"] == "to_imputed"
     assert (right.drop(index=5)["quality"] == "ok").all()
     assert (v[v.side == "left"]["quality"] == "ok").all()
+
+
+def test_stride_far_from_its_neighbours_is_rejected_and_cadence_stays():
+    """The real clip's case (issue 20): one left stride of 0.876 s among 0.70-0.73 s
+    strides (a late IC) was accepted (22 % from the median, under the 25 % limit) and
+    the mean pulled the clip cadence to 167.4 spm. It is 12 %+ from its neighbours: set
+    aside with the reason, and the cadence comes from the median stride time."""
+    rng = np.random.default_rng(0)
+    ic_l = 0.3 + np.cumsum(np.r_[0.0, rng.uniform(0.70, 0.73, 11)])
+    ic_l[5:] += 0.876 - (ic_l[5] - ic_l[4])  # stride 4 lasts 0.876 s, the rest shift
+    ic_r = ic_l[:-1] + 0.36
+    ev = GaitEvents(
+        ic_s={"left": ic_l, "right": ic_r},
+        to_s={"left": ic_l + 0.24, "right": ic_r + 0.24},
+        method="test",
+    )
+    table = strides.segment(ev)
+    rej = table.rejected
+    far = rej[(rej.side == "left") & np.isclose(rej.stride_time_s, 0.876)]
+    assert len(far) == 1 and "neighbours" in far.iloc[0]["reason"]
+    cad = strides.summarize_timing(table)["cadence_spm"]
+    assert cad == pytest.approx(120 / np.median(np.diff(ic_r)), rel=0.01)
+    assert 120 / 0.73 - 0.5 < cad < 120 / 0.70 + 0.5
+
+
+def test_neighbour_reference_ignores_the_stride_itself():
+    ref = strides.segmentation.neighbour_reference(np.array([0.7, 0.7, 0.9, 0.7, np.nan, 0.7]))
+    assert ref[2] == pytest.approx(0.7) and ref[0] == pytest.approx(0.8)
+    assert ref[4] == pytest.approx(0.7)
