@@ -232,8 +232,8 @@ def main(argv=None) -> int:
         worst = worst_events(per)
         res[name] = {
             "summary": tab.to_dict(orient="records"),
+            # the per-label rows would copy the shared label file into the repository
             "worst": worst.to_dict(orient="records"),
-            "events": per.to_dict(orient="records"),
             "near_side": analysis.quality.get("near_side"),
         }
         md += [f"## {name} ({specs[name].label})", "", markdown_table(tab), "", "Worst events:", ""]

@@ -394,6 +394,9 @@ def evaluate(records: dict, specs: list, truth_cadence: Optional[float]) -> dict
             fin = {n: v for n, v in vals.items() if np.isfinite(v)}
             o = vals.get("original", float("nan")) if orig["ok"] else float("nan")
             spread = max(fin.values()) - min(fin.values()) if len(fin) >= 2 else float("nan")
+            # rotation moves every absolute angle by itself: the spread without those copies
+            nr = [v for n, v in fin.items() if not n.startswith("rot_")]
+            spread_nr = max(nr) - min(nr) if len(nr) >= 2 else float("nan")
             worst = (
                 max(
                     (n for n in fin if n != "original"),
@@ -410,6 +413,7 @@ def evaluate(records: dict, specs: list, truth_cadence: Optional[float]) -> dict
                 "leg": side,
                 "original": o,
                 "spread": spread,
+                "spread_without_rotation": spread_nr,
                 "n_copies": len(fin),
                 "worst_copy": worst,
                 "worst_delta": (fin[worst] - o) if worst else float("nan"),
@@ -532,7 +536,8 @@ def run_clip(
         track, _video = copy_track(clip, spec, fresh_pose, log)
         t1 = time.time()
         analysis, err = analyse(track)
-        records[spec.name] = record(analysis, err)
+        # per-stride values of the original and the halves (test-retest splits)
+        records[spec.name] = record(analysis, err, keep_strides=spec.kind in ("reference", "half"))
         timing[spec.name] = {"pose_or_cache_s": t1 - t0, "analysis_s": time.time() - t1}
     result = {
         "clip": str(clip),
@@ -563,7 +568,8 @@ def _jsonable(obj):
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, (float, np.floating)):
-        return float(obj) if np.isfinite(obj) else None
+        # 6 significant digits: enough for every metric, half the file size
+        return float(f"{obj:.6g}") if np.isfinite(obj) else None
     return obj
 
 
@@ -651,9 +657,9 @@ def markdown(result: dict, brief: bool = False) -> str:
         "",
         "Medians over each copy's valid strides. Worst copy: furthest from the original.",
         "",
-        "| metric | leg | original | spread | worst copy (delta) | halves diff | "
-        "15/30 fps delta | target | copies | halves |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| metric | leg | original | spread | spread w/o rotation | worst copy (delta) | "
+        "halves diff | 15/30 fps delta | target | copies | halves |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in ev["metrics"]:
         if brief and r["leg"] != "pooled" and "target" not in r:
@@ -665,7 +671,8 @@ def markdown(result: dict, brief: bool = False) -> str:
         worst = f"{r['worst_copy']} ({_f(sc(r['worst_delta']), nd)})" if r["worst_copy"] else "–"
         out.append(
             f"| {label} | {r['leg']} | {_f(sc(r['original']), nd)} | {_f(sc(r['spread']), nd)}"
-            f" | {worst} | {_f(sc(r['halves_diff']), nd)} | {dtxt} | {r.get('target', '')} | "
+            f" | {_f(sc(r['spread_without_rotation']), nd)} | {worst} | "
+            f"{_f(sc(r['halves_diff']), nd)} | {dtxt} | {r.get('target', '')} | "
             f"{_verdict(r.get('pass_copies'))} | {_verdict(r.get('pass_halves'))} |"
         )
     return "\n".join(out) + "\n"
@@ -681,12 +688,22 @@ def _counts(d: dict) -> str:
 # ------------------------------------------------------------------ summary over clips
 def _worst_rows(ev: dict, metrics, key: str):
     rows = [r for r in ev["metrics"] if r["metric"] in metrics]
-    vals = [abs(r[key]) if r[key] is not None and np.isfinite(r[key]) else np.inf for r in rows]
+    vals = [abs(r[key]) if np.isfinite(r[key]) else -1.0 for r in rows]
     return rows[int(np.argmax(vals))] if rows else None, rows
+
+
+def _nan(obj):
+    """JSON's null back to NaN (recursively)."""
+    if isinstance(obj, dict):
+        return {k: _nan(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_nan(v) for v in obj]
+    return float("nan") if obj is None else obj
 
 
 def summary_rows(result: dict) -> dict:
     """One clip's verdict per target (issue 20): {target: (text, pass)}."""
+    result = _nan(result)
     ev = result["evaluation"]
     recs = result["records"]
     kinds = {c["name"]: c["kind"] for c in result["copies"]}
@@ -721,9 +738,13 @@ def summary_rows(result: dict) -> dict:
         verdict_key = "pass_halves" if key == "halves_diff" else "pass_copies"
         pooled = [r for r in rows if r["leg"] == "pooled"]
         pooled_txt = ""
-        if len(metrics) == 1 and pooled and pooled[0][key] is not None:
+        if len(metrics) == 1 and pooled:
             pooled_txt = f"pooled {_f(abs(pooled[0][key]) * k, nd)}; "
-        who = f", {worst['worst_copy']}" if key == "spread" and worst["worst_copy"] else ""
+        who = (
+            f", {worst['worst_copy']}"
+            if key == "spread" and isinstance(worst["worst_copy"], str)
+            else ""
+        )
         name = worst["metric"].replace("_deg", "") + " " if len(metrics) > 1 else ""
         out[label] = (
             f"{pooled_txt}max {name}{worst['leg']} {_f(abs(worst[key]) * k, nd)}{who}",

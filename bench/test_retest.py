@@ -103,9 +103,13 @@ def sem_table(results: list) -> dict:
             pairs_by_method={
                 k: sum(1 for x in d if x[1] == k)
                 for k in ("video_halves", "stride_halves", "odd_even")
-            },  # fmt: skip
+            },
             unit=_unit(m),
         )
+        entry["sem_by_method"] = {
+            k: _stats([x[2] for x in d if x[1] == k])["sem"]
+            for k in ("video_halves", "stride_halves", "odd_even")
+        }
         for leg in ("near", "far"):
             s = _stats([x[2] for x in rows.get((m, leg), [])])
             entry[f"sem_{leg}_leg"] = s["sem"]
@@ -118,10 +122,13 @@ def _stats(d) -> dict:
     d = np.asarray(d, float)
     n = len(d)
     sem = float(np.std(d, ddof=1) / np.sqrt(2)) if n >= 3 else float("nan")
+    # the same from the median absolute deviation: how much a few pairs drive the SD
+    mad = float(np.median(np.abs(d - np.median(d)))) if n >= 3 else float("nan")
     return {
         "sem": sem,
         "mdc95": 1.96 * np.sqrt(2) * sem,
         "n_pairs": int(n),
+        "sem_robust": 1.4826 * mad / np.sqrt(2),
         "mean_diff": float(d.mean()) if n else float("nan"),
         "sem_full_clip_scaled": sem / np.sqrt(2),
     }
@@ -137,8 +144,9 @@ def _unit(m: str) -> str:
 
 def markdown(table: dict) -> str:
     lines = [
-        "| metric | unit | SEM | MDC95 | n pairs | mean diff (2nd - 1st) | SEM near / far leg |",
-        "|---|---|---|---|---|---|---|",
+        "| metric | unit | SEM | MDC95 | n pairs | mean diff (2nd - 1st) | SEM near / far leg | "
+        "SEM robust (MAD) | SEM video halves / stride halves / odd-even |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for m, e in table.items():
         k, unit = (1000.0, "ms") if e["unit"] == "s" else (1.0, e["unit"])
@@ -149,7 +157,10 @@ def markdown(table: dict) -> str:
 
         lines.append(
             f"| {m} | {unit} | {f(e['sem'])} | {f(e['mdc95'])} | {e['n_pairs']} | "
-            f"{f(e['mean_diff'])} | {f(e['sem_near_leg'])} / {f(e['sem_far_leg'])} |"
+            f"{f(e['mean_diff'])} | {f(e['sem_near_leg'])} / {f(e['sem_far_leg'])} | "
+            f"{f(e['sem_robust'])} | "
+            + " / ".join(f(v) for v in e["sem_by_method"].values())
+            + " |"
         )
     return "\n".join(lines) + "\n"
 
