@@ -1,0 +1,150 @@
+"""Same run, same answer (issue 20): the shared real clip, its mirrored copy and its halves.
+
+The assertions are the issue's targets, not today's levels. Those the current code does
+not meet are marked ``xfail(strict=False)`` with the measured values in the reason;
+remove the mark when the fix lands (bench/invariance.py gives the full picture:
+docs/reliability.md). Copies are made and analysed exactly as bench/invariance.py does
+(x264 crf 18, pose with one worker). Pose tracks are cached for the test session, or
+across sessions in ``$GAITLENS_INVARIANCE_CACHE`` when set (the bench's cache, e.g.
+``/work/cache/invariance``, makes this module take seconds). Skips when ../shared is
+absent.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from tests.conftest import REAL_VIDEO, shared_file
+
+pytestmark = pytest.mark.slow
+
+COPIES = ("original", "mirrored", "first_half", "second_half")
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    """Per copy: the harness record (valid strides, cadence, medians, findings)."""
+    import os
+
+    pytest.importorskip("imageio_ffmpeg")
+    clip = shared_file(REAL_VIDEO)
+    import gaitlens.video as gv
+    from bench import invariance as inv
+
+    saved = inv.CACHE
+    if not os.environ.get("GAITLENS_INVARIANCE_CACHE"):
+        inv.CACHE = tmp_path_factory.mktemp("invariance")
+    try:
+        m = gv.probe(clip)
+        specs = {s.name: s for s in inv.copy_specs(m.width_px, m.height_px, m.nominal_fps,
+                                                   m.frame_count)}  # fmt: skip
+        # two copies at a time: x264 and the pose graph each keep about one core busy
+        # (pose with one worker per copy, as the bench: deterministic)
+        with ThreadPoolExecutor(max_workers=2) as ex:
+            tracks = list(
+                ex.map(lambda n: inv.copy_track(clip, specs[n], log=lambda *a: None)[0], COPIES)
+            )
+        out = {}
+        for name, track in zip(COPIES, tracks):
+            analysis, err = inv.analyse(track)
+            out[name] = inv.record(analysis, err, keep_strides=False)
+    finally:
+        inv.CACHE = saved
+    return out
+
+
+def test_every_copy_is_analysed(records):
+    for name in COPIES:
+        assert records[name]["ok"], f"{name}: {records[name]['error']}"
+    assert records["original"]["facing"] == "left"
+    assert records["mirrored"]["facing"] == "right"
+
+
+def test_mirrored_keeps_valid_strides(records):
+    """Valid strides of the mirrored copy >= 85 % of the original's. Passes today by a
+    hair: 23 of 27 (limit 22.95); with pose in two segments 25 of 29."""
+    n0, n1 = records["original"]["n_valid"], records["mirrored"]["n_valid"]
+    assert n1 >= 0.85 * n0, f"mirrored {n1} vs original {n0} valid strides"
+
+
+def test_halves_keep_valid_strides(records):
+    n0 = records["original"]["n_valid"]
+    for name in ("first_half", "second_half"):
+        assert records[name]["n_valid"] >= 0.85 * n0 / 2, name
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 20: cadence 170.4 (original), 170.3 (mirrored), 168.3 (first half) vs "
+    "168.9 +- 0.5; the leg-swap repair relabels whole strides (docs/reliability.md)",
+)
+def test_cadence_within_half_a_step_per_minute(records):
+    """Every copy's clip cadence within 0.5 spm of the pixel-measured 168.9 spm."""
+    from bench.invariance import CADENCE_TOL_SPM, REAL_CADENCE_SPM
+
+    bad = {
+        n: round(r["cadence_spm"], 2)
+        for n, r in records.items()
+        if not abs(r["cadence_spm"] - REAL_CADENCE_SPM) <= CADENCE_TOL_SPM
+    }
+    assert not bad, bad
+
+
+def _lag(records, name, leg):
+    return records[name]["metrics"]["pelvis_lag_ms"][leg]
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 20: pelvis_lag_ms median 203 (original) vs 236 (mirrored), far leg 129 vs "
+    "183: the swing thigh's peak angular velocity flips between two local maxima",
+)
+def test_pelvis_timing_mirrored(records):
+    for leg in ("near", "far", "pooled"):
+        a, b = _lag(records, "original", leg), _lag(records, "mirrored", leg)
+        assert abs(a - b) <= 25.0, f"{leg}: {a:.0f} vs {b:.0f} ms"
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 20: pelvis_lag_ms median 132 (first half) vs 244 (second half) pooled, "
+    "near leg 243 vs 289: per-stride values are bimodal (about 130 and 290 ms)",
+)
+def test_pelvis_timing_halves(records):
+    for leg in ("near", "far", "pooled"):
+        a, b = _lag(records, "first_half", leg), _lag(records, "second_half", leg)
+        assert abs(a - b) <= 25.0, f"{leg}: {a:.0f} vs {b:.0f} ms"
+
+
+def _findings_agree(records, names):
+    from bench.invariance import FAULTS, SCORE_SPREAD
+
+    problems = []
+    for fid in FAULTS:
+        got = [records[n]["findings"][fid] for n in names]
+        sev = {g["severity"] for g in got}
+        conf = {g["confidence"] for g in got}
+        scores = [g["score"] for g in got]
+        if len(sev) > 1 or len(conf) > 1 or np.ptp(scores) > SCORE_SPREAD:
+            problems.append((fid, sorted(sev), sorted(conf), round(float(np.ptp(scores)), 2)))
+    return problems
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 20: pelvis_back_hips_flexed confidence medium (original) vs high "
+    "(mirrored): the far leg's visibility moves across the 'partly hidden' threshold",
+)
+def test_findings_same_on_mirrored(records):
+    assert not _findings_agree(records, ("original", "mirrored"))
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 20: pelvis_lag score 0.06 (first half) vs 0.22 (second half), spread 0.16 > 0.15",
+)
+def test_findings_same_on_halves(records):
+    assert not _findings_agree(records, ("first_half", "second_half"))
