@@ -213,7 +213,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if not LABELS.is_file() or not inv.REAL_CLIP.is_file():
         sys.exit(f"shared data not available ({LABELS.parent}); nothing to compare")
-    import gaitlens.video as gv
+    import gaitlens.io.video as gv
 
     m = gv.probe(inv.REAL_CLIP)
     specs = {s.name: s for s in inv.copy_specs(m.width_px, m.height_px, m.nominal_fps,

@@ -251,8 +251,8 @@ def clip_dir(clip: Path) -> Path:
 def copy_track(clip: Path, spec: CopySpec, fresh_pose: bool = False, log=print):
     """The pose track of ``spec``'s copy of ``clip``, cached; returns ``(track, video)``."""
     from gaitlens.config import AnalysisConfig
-    from gaitlens.pipeline import run_pose
-    from gaitlens.track import PoseTrack
+    from gaitlens.io.track import PoseTrack
+    from gaitlens.pose.runner import run_pose
 
     d = clip_dir(clip)
     cfg = AnalysisConfig(pose_workers=spec.pose_workers)
@@ -524,7 +524,7 @@ def run_clip(
     log=print,
 ) -> dict:
     """Copies, pose (cached), analyses, evaluation; writes JSON and markdown."""
-    import gaitlens.video as gv
+    import gaitlens.io.video as gv
 
     meta = gv.probe(clip)
     specs = copy_specs(meta.width_px, meta.height_px, meta.nominal_fps, meta.frame_count)

@@ -48,7 +48,7 @@ PELVIS_WINDOW_PAST_IC = 0.05
 
 
 def _specs(clip: Path) -> dict:
-    import gaitlens.video as gv
+    import gaitlens.io.video as gv
 
     m = gv.probe(clip)
     specs = {s.name: s for s in inv.copy_specs(m.width_px, m.height_px, m.nominal_fps,
@@ -337,7 +337,7 @@ def pelvis_part(clip: Path) -> dict:
             continue
         pk = stride_peaks(a)
         if n == "second_half":
-            import gaitlens.video as gv
+            import gaitlens.io.video as gv
 
             meta = gv.probe(clip)
             offsets[n] = (meta.frame_count // 2) / meta.nominal_fps

@@ -203,3 +203,57 @@ def peak_in(t: np.ndarray, y: np.ndarray, a: float, b: float, mode: str = "max",
             tp = t[i] + d * dt
             vp = (y1 - 0.25 * (y0 - y2) * d) * (1 if mode == "max" else -1)
     return float(tp), float(vp)
+
+
+# --------------------------------------------------------------------------- cycles
+def cycle_normalised(
+    t: np.ndarray, y: np.ndarray, start_s, end_s, n_points: int = 100, max_nan_frac: float = 0.2
+) -> np.ndarray:
+    """Curves ``(k, n_points)`` of ``y`` over each cycle [start, end) at the phases
+    j / n_points, linearly interpolated on the real timestamps; a cycle missing more than
+    ``max_nan_frac`` of its samples is NaN (smaller gaps are bridged)."""
+    t = np.asarray(t, float)
+    y = np.asarray(y, float)
+    start_s = np.atleast_1d(np.asarray(start_s, float))
+    end_s = np.atleast_1d(np.asarray(end_s, float))
+    ph = np.arange(n_points) / n_points
+    out = np.full((len(start_s), n_points), np.nan)
+    ok = np.isfinite(y) & np.isfinite(t)
+    for k, (a, b) in enumerate(zip(start_s, end_s)):  # cycles, not frames
+        if not (np.isfinite(a) and np.isfinite(b) and b > a):
+            continue
+        sel = (t >= a) & (t <= b)
+        if sel.sum() < 4 or (~ok[sel]).mean() > max_nan_frac:
+            continue
+        i0 = max(np.searchsorted(t, a) - 1, 0)
+        i1 = min(np.searchsorted(t, b) + 1, len(t))
+        tt, yy = t[i0:i1][ok[i0:i1]], y[i0:i1][ok[i0:i1]]
+        if len(tt) < 4 or tt[0] > a or tt[-1] < b:
+            continue
+        out[k] = np.interp(a + ph * (b - a), tt, yy)
+    return out
+
+
+def harmonic(curves: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least-squares fit ``c + a cos(2 pi k phi) + b sin(2 pi k phi)`` of each curve
+    (rows, on a uniform full-cycle phase grid, where the fit is the discrete Fourier
+    coefficient of harmonic ``k``; harmonic analysis of periodic gait waveforms, Winter
+    2009, Biomechanics and Motor Control of Human Movement, ch. 2). Returns the phase of
+    the fitted sinusoid's peak in [0, 1/k) (fraction of the cycle), its amplitude and
+    the share of the curve's variance it explains (R^2)."""
+    c = np.atleast_2d(np.asarray(curves, float))
+    n = c.shape[1]
+    ph = np.arange(n) / n
+    cos, sin = np.cos(2 * np.pi * k * ph), np.sin(2 * np.pi * k * ph)
+    ok = np.isfinite(c).all(axis=1)
+    a = np.full(len(c), np.nan)
+    b = np.full(len(c), np.nan)
+    a[ok] = 2.0 / n * (c[ok] @ cos)
+    b[ok] = 2.0 / n * (c[ok] @ sin)
+    amp = np.hypot(a, b)
+    peak = (np.arctan2(b, a) / (2 * np.pi * k)) % (1.0 / k)
+    var = np.full(len(c), np.nan)
+    var[ok] = np.var(c[ok], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r2 = np.where(var > 0, 0.5 * amp**2 / var, np.nan)
+    return peak, amp, r2

@@ -1,15 +1,17 @@
-"""Pelvis-vs-swing-leg timing from whole stride waveforms (an alternative ``pelvis_lag``).
+"""Pelvis-vs-swing-leg timing: the whole-waveform lag and the earlier peak-to-peak one, for
+validation against motion-capture truth (docs/pelvis_timing.md).
 
-The product's estimator (``gaitlens.strides.metrics``: ``pelvis_lag_ms`` / ``_pct``) takes
-two peak times per stride: the swing thigh's peak forward angular velocity and the
-pelvis point's peak forward velocity in a window of the swing. A peak time rests on the
-few samples around the peak, so keypoint noise moves it, and a flat or double peak can
-jump between humps. This module estimates the same timing from every sample of the
-stride, as the phase of a fitted sinusoid (harmonic analysis of a periodic waveform,
-e.g. Winter 2009, Biomechanics and Motor Control of Human Movement, ch. 2; for running,
-harmonic phases of the stride-normalised pelvis and segment waveforms as in
-Lamoth et al. 2002, Eur Spine J 11:271, and the "harmonic ratio" work of Menz et al.
-2003, Gait Posture 18:35):
+The product now times the pelvis from the whole stride
+(``gaitlens.strides.metrics.pelvis_timing``, using ``gaitlens.signals.harmonic``); the
+earlier definition took two peak times per stride (the swing thigh's peak forward
+angular velocity and the pelvis point's peak forward velocity in a window of the swing;
+``peak_lag`` here), and a peak time rests on the few samples around the peak, so
+keypoint noise moves it and a flat or double peak can jump between humps. The waveform
+lag estimates the same timing from every sample of the stride, as the phase of a fitted
+sinusoid (harmonic analysis of a periodic waveform, e.g. Winter 2009, Biomechanics and
+Motor Control of Human Movement, ch. 2; for running, harmonic phases of the stride-
+normalised pelvis and segment waveforms as in Lamoth et al. 2002, Eur Spine J 11:271,
+and the "harmonic ratio" work of Menz et al. 2003, Gait Posture 18:35):
 
 * the swing thigh's angular velocity (``{side}_thigh_angular_velocity_deg_per_s``) over
   one stride of that leg (IC -> next IC, resampled to ``n_points`` phases), fitted with
@@ -25,74 +27,28 @@ Lamoth et al. 2002, Eur Spine J 11:271, and the "harmonic ratio" work of Menz et
 * lag = pelvis phase - thigh phase, in % of the stride and ms.
 
 On the uniform phase grid a least-squares sinusoid fit at one harmonic is the discrete
-Fourier coefficient of that harmonic, and its phase is the lag that maximises the
-cross-correlation of the curve with a cosine at that frequency: ``ensemble_lag`` applies
-the same to the stride-averaged (ensemble) curves, one value per side and clip, with a
+Fourier coefficient of that harmonic, and its phase is the lag that maximises the cross-
+correlation of the curve with a cosine at that frequency: ``ensemble_lag`` applies the
+same to the stride-averaged (ensemble) curves, one value per side and clip, with a
 leave-one-stride-out (jackknife) SD.
 
 The lag is not the same number as the product's peak-to-peak ``pelvis_lag_pct``: bands
-have to be derived for it (``scripts/derive_reference_bands.py`` reports both).
-"""
+have to be derived for it (``scripts/derive_reference_bands.py`` reports both)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from gaitlens.signals import cycle_normalised, harmonic, peak_in
+
 SIDES = ("left", "right")
 #: window of the lag (percent of the stride) in which the pelvis surge is taken
 WRAP_PCT = (5.0, 55.0)
 
 
-def stride_normalised(
-    t: np.ndarray, y: np.ndarray, start_s, end_s, n_points: int = 100, max_nan_frac: float = 0.2
-) -> np.ndarray:
-    """Curves (k, ``n_points``) of ``y`` over each [start, end) at phases j / n_points
-    (linear interpolation on the real timestamps); a stride with more than
-    ``max_nan_frac`` of its samples missing is NaN, smaller gaps are interpolated."""
-    t = np.asarray(t, float)
-    y = np.asarray(y, float)
-    start_s = np.atleast_1d(np.asarray(start_s, float))
-    end_s = np.atleast_1d(np.asarray(end_s, float))
-    ph = np.arange(n_points) / n_points
-    out = np.full((len(start_s), n_points), np.nan)
-    ok = np.isfinite(y) & np.isfinite(t)
-    for k, (a, b) in enumerate(zip(start_s, end_s)):  # strides, not frames
-        if not (np.isfinite(a) and np.isfinite(b) and b > a):
-            continue
-        sel = (t >= a) & (t <= b)
-        if sel.sum() < 4 or (~ok[sel]).mean() > max_nan_frac:
-            continue
-        i0 = max(np.searchsorted(t, a) - 1, 0)
-        i1 = min(np.searchsorted(t, b) + 1, len(t))
-        tt, yy = t[i0:i1][ok[i0:i1]], y[i0:i1][ok[i0:i1]]
-        if len(tt) < 4 or tt[0] > a or tt[-1] < b:
-            continue
-        out[k] = np.interp(a + ph * (b - a), tt, yy)
-    return out
-
-
-def harmonic(curves: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Least-squares fit ``c + a cos(2 pi k phi) + b sin(2 pi k phi)`` of each curve on its
-    uniform phase grid. Returns (peak phase of the sinusoid in [0, 1/k) as a fraction of
-    the cycle, amplitude, share of the curve's variance the harmonic explains)."""
-    c = np.atleast_2d(np.asarray(curves, float))
-    n = c.shape[1]
-    ph = np.arange(n) / n
-    cos, sin = np.cos(2 * np.pi * k * ph), np.sin(2 * np.pi * k * ph)
-    ok = np.isfinite(c).all(axis=1)
-    a = np.full(len(c), np.nan)
-    b = np.full(len(c), np.nan)
-    if ok.any():  # uniform full-period grid: the DFT coefficient is the LS fit
-        a[ok] = 2.0 / n * (c[ok] @ cos)
-        b[ok] = 2.0 / n * (c[ok] @ sin)
-    amp = np.hypot(a, b)
-    peak = (np.arctan2(b, a) / (2 * np.pi * k)) % (1.0 / k)
-    var = np.full(len(c), np.nan)
-    var[ok] = np.var(c[ok], axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r2 = np.where(var > 0, 0.5 * amp**2 / var, np.nan)
-    return peak, amp, r2
+#: the product's cycle normalisation and harmonic fit (gaitlens.signals)
+stride_normalised = cycle_normalised
 
 
 def _lag(thigh_peak: np.ndarray, pelvis_peak: np.ndarray, wrap_pct) -> np.ndarray:
@@ -191,25 +147,25 @@ def lag_table(frames: pd.DataFrame, strides: pd.DataFrame, **kw) -> pd.DataFrame
     return pd.concat(parts, ignore_index=True).sort_values("ic_s").reset_index(drop=True)
 
 
+#: the earlier definition's window end after the next IC (fraction of the stride)
+PEAK_WINDOW_PAST_IC = 0.05
+
+
 def peak_lag(time_s, pelvis_vx, thigh_av, ic_s, to_s, next_ic_s, other_ic_s) -> pd.DataFrame:
-    """The product's peak-to-peak definition (``gaitlens.strides.metrics``: the thigh's
-    peak forward angular velocity in the swing, TO -> next IC; the pelvis's peak forward
-    velocity from the other foot's IC inside the swing to ``PELVIS_WINDOW_PAST_IC`` of
-    the stride after the next IC) applied to arbitrary signals, e.g. the motion-capture
-    truth. Calls the product's own ``peak_in`` and ``pelvis_window_start``."""
-    from types import SimpleNamespace
-
-    from gaitlens.signals import peak_in
-    from gaitlens.strides.metrics import PELVIS_WINDOW_PAST_IC, pelvis_window_start
-
+    """The earlier product definition (peak-to-peak, replaced by the waveform lag in
+    ``gaitlens.strides.metrics.pelvis_timing``): the thigh's peak forward angular
+    velocity in the swing, TO -> next IC, and the pelvis's peak forward velocity from the
+    other foot's IC inside the swing to ``PEAK_WINDOW_PAST_IC`` of the stride after the
+    next IC, applied to arbitrary signals, e.g. the motion-capture truth."""
     t = np.asarray(time_s, float)
-    ev = SimpleNamespace(ic_s={"right": np.asarray(other_ic_s, float)})  # "left"'s other side
+    other = np.asarray(other_ic_s, float)
     out = []
     for ic, to, nic in zip(ic_s, to_s, next_ic_s):  # strides
         st = nic - ic
         t_th, _ = peak_in(t, thigh_av, to, nic, interior=True)
-        w0 = pelvis_window_start(ev, "left", to, nic)
-        t_pv, _ = peak_in(t, pelvis_vx, w0, nic + PELVIS_WINDOW_PAST_IC * st, interior=True)
+        inside = other[(other > to) & (other < nic)]  # the other foot's IC in this swing
+        w0 = float(inside[0]) if len(inside) else 0.5 * (to + nic)
+        t_pv, _ = peak_in(t, pelvis_vx, w0, nic + PEAK_WINDOW_PAST_IC * st, interior=True)
         out.append({"ic_s": ic, "next_ic_s": nic, "lag_ms": 1000 * (t_pv - t_th),
                     "lag_pct": 100 * (t_pv - t_th) / st})  # fmt: skip
     return pd.DataFrame(out, columns=["ic_s", "next_ic_s", "lag_ms", "lag_pct"])

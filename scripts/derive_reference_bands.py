@@ -28,10 +28,6 @@ and gaitlens events, pooled strides, i.e. the spread a healthy runner's strides 
 the tool (not used for low/high). Literature bands (BIOMECHANICS.md section 8) where
 the data cannot give one (trunk lean: the Fukuchi set has no trunk markers).
 
-Candidate metrics for the pelvis-timing estimator under review (not yet in
-``schema.STRIDE_METRIC_COLUMNS``): ``pelvis_lag_waveform_pct`` / ``_ms`` and
-``pelvis_step_oscillation_legs_per_s`` (``gaitlens_validation.pelvis_timing``).
-
 ``--leave-out SUBJ ...`` (or ``--held-out``: ``gaitlens_validation.events
 .HELD_OUT_SUBJECTS``) derives the bands without those subjects and reports how many of
 their trials fall outside. ``--json PATH`` writes only the bands file there (nothing
@@ -73,20 +69,18 @@ NORMS_SRC = (
 LIT = "BIOMECHANICS.md section 8 (coaching/literature band)"
 
 UNITS = {
-    "_deg": "deg", "_legs": "leg lengths", "_ms": "ms", "_pct_cycle": "% of cycle",
+    "_deg": "deg", "_legs": "leg lengths", "_legs_per_s": "leg lengths/s", "_ms": "ms",
+    "_pct_cycle": "% of cycle",
     "_pct": "%", "_spm": "steps/min", "_s": "s",
 }  # fmt: skip
 
 FUKUCHI_METRICS = (
     "overstride_legs", "shank_angle_ic_deg", "hip_flexion_ic_deg",
     "hip_flexion_midstance_deg", "hip_flexion_swing_peak_deg", "hip_extension_to_deg",
-    "pelvis_lag_ms", "pelvis_lag_pct", "pelvis_late_swing_excursion_legs",
+    "pelvis_lag_ms", "pelvis_lag_pct", "pelvis_surge_legs_per_s",
+    "pelvis_late_swing_excursion_legs",
     "hamstring_stretch_peak_pct", "hamstring_stretch_peak_pct_cycle",
     "vertical_oscillation_legs",
-)  # fmt: skip
-#: candidates (gaitlens_validation.pelvis_timing), written with "candidate": true
-CANDIDATE_METRICS = (
-    "pelvis_lag_waveform_pct", "pelvis_lag_waveform_ms", "pelvis_step_oscillation_legs_per_s",
 )  # fmt: skip
 #: 2-D knee angles from the projection, reported next to the norms' 3-D knee bands
 KNEE_METRICS = ("knee_flexion_ic_deg", "knee_flexion_midstance_deg", "knee_flexion_swing_peak_deg")
@@ -201,22 +195,6 @@ def _paths(data: Path, trials: str):
     return fukuchi.list_trials(*fukuchi.data_dirs(data))
 
 
-def _add_candidates(r) -> None:
-    """Waveform pelvis-lag candidates (gaitlens_validation.pelvis_timing) per stride."""
-    from gaitlens_validation import pelvis_timing
-
-    w = pelvis_timing.lag_table(r.frames, r.table)
-    t = r.table
-    for col, src in (("pelvis_lag_waveform_pct", "lag_pct"), ("pelvis_lag_waveform_ms", "lag_ms"),
-                     ("pelvis_step_oscillation_legs_per_s", "pelvis_amp")):  # fmt: skip
-        vals = np.full(len(t), np.nan)
-        for i, (side, ic) in enumerate(zip(t["side"], t["ic_s"])):  # strides
-            m = w[(w.side == side) & (np.abs(w.ic_s - ic) < 1e-9)]
-            if len(m):
-                vals[i] = float(m[src].iloc[0])
-        t[col] = vals
-
-
 def fukuchi_runs(data: Path, noise=None, trials: str = "all", events_from: str = "force",
                  leave_out=(), cache=None):  # fmt: skip
     import kinematics_fukuchi as kf
@@ -233,7 +211,6 @@ def fukuchi_runs(data: Path, noise=None, trials: str = "all", events_from: str =
             warnings.simplefilter("ignore", RuntimeWarning)
             r = kf.run_trial(trial, fps=30.0, camera_side="left", noise=noise, seed=0,
                              events_from=events_from)  # fmt: skip
-            _add_candidates(r)
         tilt = kf.truth_stride_tilt(r)
         r.table["truth_tilt_mean_deg"] = tilt["tilt_mean_deg"].to_numpy()
         r.table["truth_tilt_rom_deg"] = tilt["tilt_rom_deg"].to_numpy()
@@ -242,7 +219,7 @@ def fukuchi_runs(data: Path, noise=None, trials: str = "all", events_from: str =
         r.foot_strike = trial.foot_strike_label
         if events_from == "force" and r.event_source != "force":
             # no force plate: only metrics that do not hinge on the event times
-            for m in FUKUCHI_METRICS + CANDIDATE_METRICS + KNEE_METRICS:
+            for m in FUKUCHI_METRICS + KNEE_METRICS:
                 if m not in EVENT_INSENSITIVE:
                     r.table[m] = np.nan
         runs.append(r)
@@ -256,7 +233,7 @@ def measured_spread(noisy_runs) -> dict:
     runner's strides look like to the tool."""
     allt = pd.concat([r.table.assign(trial=r.name) for r in noisy_runs], ignore_index=True)
     out = {}
-    for m in FUKUCHI_METRICS + CANDIDATE_METRICS + KNEE_METRICS:
+    for m in FUKUCHI_METRICS + KNEE_METRICS:
         if m not in allt or not np.isfinite(allt[m].to_numpy(float)).any():
             continue
         b = band_from_strides(allt[m].to_numpy(float), allt["trial"].to_numpy())
@@ -291,7 +268,7 @@ def derive_fukuchi(runs, band_rule: str = "trials", events_from: str = "force"):
         return band_from_strides(x, trial, robust)
 
     bands = {}
-    for m in FUKUCHI_METRICS + CANDIDATE_METRICS + KNEE_METRICS:
+    for m in FUKUCHI_METRICS + KNEE_METRICS:
         x = allt[m].to_numpy(float)
         if not np.isfinite(x).any():
             continue
@@ -301,11 +278,6 @@ def derive_fukuchi(runs, band_rule: str = "trials", events_from: str = "force"):
             note = (
                 " Trunk-referenced: thigh angle + the projection's assumed 8 deg trunk lean"
                 " (the data set has no trunk markers)."
-            )
-        if m in CANDIDATE_METRICS:
-            note += (
-                " Candidate estimator (gaitlens_validation.pelvis_timing: fitted sinusoid"
-                " phases / amplitude per stride), not yet computed by gaitlens."
             )
         if m in KNEE_METRICS:
             note += " 2-D knee angle of the projection (hip-knee-ankle joint centres)."
@@ -318,8 +290,6 @@ def derive_fukuchi(runs, band_rule: str = "trials", events_from: str = "force"):
             f"through gaitlens cleaning, strides, kinematics, strides.metrics with {ev}; "
             "strides > 3.5 robust z from their trial's median dropped." + note,
         }
-        if m in CANDIDATE_METRICS:
-            bands[m]["candidate"] = True
     for m, col in (("pelvic_tilt_mean_deg", "truth_tilt_mean_deg"),
                    ("pelvic_tilt_rom_deg", "truth_tilt_rom_deg")):  # fmt: skip
         b = band(allt[col].to_numpy(float), robust=False)
@@ -416,8 +386,8 @@ def derive_norms(path: Path) -> tuple[dict, pd.DataFrame]:
 
 
 PER_SUBJECT_METRICS = (
-    "pelvis_lag_pct", "pelvis_lag_ms", "pelvis_lag_waveform_pct",
-    "pelvis_step_oscillation_legs_per_s", "pelvis_late_swing_excursion_legs",
+    "pelvis_lag_pct", "pelvis_lag_ms", "pelvis_surge_legs_per_s",
+    "pelvis_late_swing_excursion_legs",
     "hip_flexion_ic_deg", "overstride_legs", "knee_flexion_ic_deg",
     "knee_flexion_midstance_deg", "knee_flexion_swing_peak_deg",
 )  # fmt: skip

@@ -203,6 +203,10 @@ def demo_analysis(
                 pelvis_lag_ms=85 + 10 * jit[12],
                 pelvis_lag_pct=(85 + 10 * jit[12]) / st / 10,
                 pelvis_late_swing_excursion_legs=0.01 + 0.005 * jit[13],
+                pelvis_surge_legs_per_s=0.25 + 0.02 * jit[17],
+                # the thigh angle is a pure cosine: its angular velocity peaks at 65 %
+                thigh_phase_pct_cycle=65 + 0.2 * jit[18],
+                pelvis_phase_pct_cycle=65 + 0.2 * jit[18] + (85 + 10 * jit[12]) / st / 10,
                 hamstring_stretch_peak_pct=7.5 + 0.3 * jit[14],
                 hamstring_stretch_peak_pct_cycle=88 + jit[15],
                 vertical_oscillation_legs=0.08 + 0.004 * jit[16],

@@ -11,11 +11,12 @@ Ctrl-C stops every segment at its next frame.
 from __future__ import annotations
 
 import os
+import queue
 import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Optional, Union
 
 import numpy as np
 
@@ -51,19 +52,18 @@ def run_pose(
     video_path: PathLike,
     config: Optional[AnalysisConfig] = None,
     progress: Optional[bool] = None,
-    on_frame: Optional[Callable] = None,
 ) -> PoseTrack:
     """Run the pose backend over every frame; returns the raw ``PoseTrack``.
 
     Frames are decoded on their own thread, already downsized to
     ``config.model_input_max_side_px``; landmarks are returned in full-frame pixels.
-    One MediaPipe graph keeps about one core busy, so on a multi-core machine the clip
-    is cut into consecutive time segments, each run by its own decoder and pose graph
-    on its own thread (``config.pose_workers``; see ``pose_segments``). Each segment
-    but the first starts ``SEGMENT_OVERLAP_S`` early so that the graph's tracking and
-    landmark smoothing have settled when its own frames begin; the overlap frames are
-    discarded. ``on_frame(frame, result)`` is called per frame (used for live
-    overlays; it forces one worker so frames arrive in order).
+    One MediaPipe graph keeps about one core busy, so the clip is cut into consecutive
+    time segments (``pose_segments``: the plan depends on the clip's duration only, so
+    the track, and every number after it, is the same on any machine), each run by its
+    own decoder and pose graph; ``config.pose_workers`` threads (default one per core)
+    work through them. Each segment but the first starts ``SEGMENT_OVERLAP_S`` early so
+    that the graph's tracking and landmark smoothing have settled when its own frames
+    begin; the overlap frames are discarded.
     """
     cfg = config or AnalysisConfig()
     meta = _video.probe(video_path)
@@ -72,25 +72,26 @@ def run_pose(
     # the analysis stages' imports (scipy, pandas, matplotlib: about 2 s) are done on a
     # second thread while MediaPipe works, so they cost no wall time afterwards
     threading.Thread(target=_warm_imports, name="gaitlens-imports", daemon=True).start()
-    workers = 1 if on_frame is not None else resolve_pose_workers(cfg.pose_workers)
-    segments = pose_segments(meta.duration_s, workers)
+    workers = resolve_pose_workers(cfg.pose_workers)
+    segments = pose_segments(meta.duration_s)
     origin_s = _video.first_frame_time_s(video_path) if len(segments) > 1 else None
     # MediaPipe's native threads log to fd 2; the progress bar keeps the real stderr
     with quiet_native_stderr() as err:
         with _progress(meta.frame_count, f"pose {name}", progress, file=err) as bar:
-            parts = _run_segments(video_path, cfg, segments, origin_s, full, bar, on_frame)
+            parts = _run_segments(video_path, cfg, segments, origin_s, full, bar, workers)
             rerun = len(parts) > 1 and not _segments_join(parts, meta)
             if rerun:
                 # a seek that did not land where asked (odd container, damage at a cut)
                 # or graphs that disagree at a seam: read the clip in one go
                 bar.reset()
-                parts = _run_segments(video_path, cfg, [(None, None)], None, full, bar, None)
+                parts = _run_segments(video_path, cfg, [(None, None)], None, full, bar, 1)
     times = [t for p in parts for t in p.time_s]
     stats = {
         "frames_decoded": len(times),
         "damaged_packets": sum(p.stats.get("damaged_packets", 0) for p in parts),
         "stopped_early": any(p.stats.get("stopped_early", False) for p in parts),
-        "pose_workers": len(parts),
+        "pose_segments": len(parts),
+        "pose_workers": min(workers, len(parts)),
         "segments_rerun_in_one_pass": rerun,
     }
     sils = [x for p in parts for x in p.silhouette]
@@ -137,13 +138,17 @@ def resolve_pose_workers(requested: Optional[int]) -> int:
     return max(1, min(MAX_POSE_WORKERS, cores))
 
 
-def pose_segments(duration_s: float, workers: int) -> list:
+def pose_segments(duration_s: float) -> list:
     """``[(keep_from_s, keep_until_s), ...]``: consecutive time segments of at least
-    ``MIN_SEGMENT_S`` (``None`` = open end); one segment when the clip is short, its
-    duration unknown or ``workers`` is 1."""
-    if workers < 2 or not duration_s or duration_s < 2 * MIN_SEGMENT_S:
+    ``MIN_SEGMENT_S`` (``None`` = open end), at most ``MAX_POSE_WORKERS`` of them; one
+    segment when the clip is short or its duration unknown. The plan depends on the
+    duration only, never on the machine: two graphs started at different frames give
+    slightly different landmarks near a cut, so a plan that followed the core count made
+    the result depend on the computer (measured on the real clip: 1 vs 2 segments moved
+    the cadence summary by 3 spm before the stride checks were made robust)."""
+    if not duration_s or duration_s < 2 * MIN_SEGMENT_S:
         return [(None, None)]
-    n = int(min(workers, duration_s // MIN_SEGMENT_S))
+    n = int(min(MAX_POSE_WORKERS, duration_s // MIN_SEGMENT_S))
     cuts = [duration_s * k / n for k in range(1, n)]
     return list(zip([None, *cuts], [*cuts, None]))
 
@@ -163,9 +168,7 @@ class _Segment:
     warmup: dict = field(default_factory=dict)  # overlap frames: time -> landmarks
 
 
-def _pose_segment(
-    video_path, cfg, keep_from, keep_until, origin_s, full, bar, on_frame, stop, seg
-) -> None:
+def _pose_segment(video_path, cfg, keep_from, keep_until, origin_s, full, bar, stop, seg) -> None:
     start = None if keep_from is None else max(0.0, keep_from - SEGMENT_OVERLAP_S)
     backend = create_backend(
         cfg.pose_backend,
@@ -195,8 +198,6 @@ def _pose_segment(
             seg.n_people.append(res.n_people)
             if res.silhouette is not None:
                 seg.silhouette.append(res.silhouette)
-            if on_frame is not None:
-                on_frame(frame, res)
             bar.update(1)
         seg.info = backend.info()
     finally:
@@ -204,39 +205,44 @@ def _pose_segment(
         backend.close()
 
 
-def _run_segments(video_path, cfg, segments, origin_s, full, bar, on_frame) -> list:
-    """Run each segment on its own thread (one segment: in this thread)."""
+def _run_segments(video_path, cfg, segments, origin_s, full, bar, threads: int) -> list:
+    """Run the segments on ``threads`` threads, each taking the next segment when free
+    (one thread: in this thread, in order)."""
     parts = [_Segment() for _ in segments]
     stop = threading.Event()
+    todo = queue.SimpleQueue()
+    for k in range(len(segments)):
+        todo.put(k)
 
-    def work(seg, keep_from, keep_until):
-        try:
-            _pose_segment(
-                video_path, cfg, keep_from, keep_until, origin_s, full, bar, on_frame, stop, seg
-            )
-        except BaseException as exc:  # handed to the caller below
-            seg.error = exc
-            stop.set()
+    def work():
+        while not stop.is_set():
+            try:
+                k = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                _pose_segment(video_path, cfg, *segments[k], origin_s, full, bar, stop, parts[k])
+            except BaseException as exc:  # handed to the caller below
+                parts[k].error = exc
+                stop.set()
 
-    if len(segments) == 1:
-        work(parts[0], *segments[0])
+    n = max(1, min(threads, len(segments)))
+    if n == 1:
+        work()
     else:
-        threads = [
-            threading.Thread(target=work, args=(seg, *bounds), name=f"gaitlens-pose-{k}")
-            for k, (seg, bounds) in enumerate(zip(parts, segments))
-        ]
-        for th in threads:
-            th.daemon = True
+        pool = [threading.Thread(target=work, name=f"gaitlens-pose-{k}", daemon=True)
+                for k in range(n)]  # fmt: skip
+        for th in pool:
             th.start()
         try:
-            for th in threads:
+            for th in pool:
                 while th.is_alive():
                     th.join(timeout=0.2)
         except BaseException:  # Ctrl-C: stop the workers at their next frame
             stop.set()
             # and wait for them: a thread still inside MediaPipe's native graph when the
             # interpreter exits aborts the process (SIGABRT instead of exit code 130)
-            for th in threads:
+            for th in pool:
                 th.join(timeout=10.0)
             raise
     errors = [p.error for p in parts if p.error is not None]

@@ -329,19 +329,13 @@ def plot_gait_cycles(analysis, signals=tuple(SIGNALS), side=None):
 
 
 # ---------------------------------------------------------------------- pelvis timing
-def _peak_pct(curve: np.ndarray, lo: float, hi: float = 100.0) -> float:
-    m = (CYCLE_PCT >= lo) & (CYCLE_PCT <= hi) & np.isfinite(curve)
-    if not m.any():
-        return float("nan")
-    return float(CYCLE_PCT[m][np.argmax(curve[m])])
-
-
 def plot_pelvis_timing(analysis, side: Optional[str] = None, ax=None):
     """Pelvis versus swing leg: the swing thigh's forward angular velocity and the
     pelvis's forward velocity over the stride of the swing leg (each scaled to its
-    peak in swing). The thigh's peak is marked, and the pelvis lag of the stride table
-    (median over strides, BIOMECHANICS.md section 6) is drawn as an arrow from it, so
-    the picture and the numbers agree."""
+    peak in swing). The thigh's phase (the peak of its stride-frequency sinusoid,
+    ``thigh_phase_pct_cycle``) is marked, and the pelvis lag of the stride table (median
+    over strides, ``gaitlens.strides.metrics.pelvis_timing``) is drawn as an arrow from
+    it to the pelvis surge, so the picture and the numbers agree."""
     fig, ax = _axes(ax, figsize=(7.0, 3.6), margins_in=MARGINS_LEGEND_BELOW_IN)
     s = side or near_side(analysis)
     thigh = cycle_curves(analysis, f"{s}_thigh_angular_velocity_deg_per_s", s)
@@ -353,9 +347,9 @@ def plot_pelvis_timing(analysis, side: Optional[str] = None, ax=None):
         ax.text(99, 0.03, "swing phase", transform=ax.get_xaxis_transform(), ha="right",
                 fontsize="small", color="#666")  # fmt: skip
     thigh_peak = np.nan
-    for curves, color, name, is_thigh in (
-        (thigh, SIDE_COLOR[s], f"{s} thigh swinging forward (angular velocity)", True),
-        (pelvis, PELVIS_COLOR, "pelvis moving forward (velocity)", False),
+    for curves, color, name in (
+        (thigh, SIDE_COLOR[s], f"{s} thigh swinging forward (angular velocity)"),
+        (pelvis, PELVIS_COLOR, "pelvis moving forward (velocity)"),
     ):
         if not len(curves):
             continue
@@ -366,11 +360,13 @@ def plot_pelvis_timing(analysis, side: Optional[str] = None, ax=None):
             continue
         ax.plot(CYCLE_PCT, curves.T / peak, color=color, lw=0.5, alpha=0.2)
         ax.plot(CYCLE_PCT, mean / peak, color=color, lw=2.2, label=name)
-        if is_thigh:
-            thigh_peak = _peak_pct(mean, lo)
-            if np.isfinite(thigh_peak):
-                ax.axvline(thigh_peak, color=color, ls=":", lw=1.5)
     st = analysis.strides
+    if st is not None and "thigh_phase_pct_cycle" in st:
+        ph = st.loc[st["side"] == s, "thigh_phase_pct_cycle"].to_numpy(float)
+        ph = ph[np.isfinite(ph)]
+        if len(ph):
+            thigh_peak = float(np.median(ph))
+            ax.axvline(thigh_peak, color=SIDE_COLOR[s], ls=":", lw=1.5)
     sub = "pelvis lag not measured"
     lag_pct = np.array([])
     if st is not None and "pelvis_lag_ms" in st:
@@ -381,7 +377,7 @@ def plot_pelvis_timing(analysis, side: Optional[str] = None, ax=None):
             lag_pct = lag_pct[np.isfinite(lag_pct)]
         if len(v):
             q1, med, q3 = np.percentile(v, [25, 50, 75])
-            sub = f"pelvis peaks {abs(med):.0f} ms {'after' if med >= 0 else 'before'} the thigh"
+            sub = f"pelvis surges forward {med:.0f} ms after the thigh swings forward"
             sub += f" (median of {len(v)} strides; middle half {q1:.0f} to {q3:.0f} ms)"
             band = band_row(analysis, "pelvis_lag_ms")
             if band is not None:
@@ -392,12 +388,12 @@ def plot_pelvis_timing(analysis, side: Optional[str] = None, ax=None):
         ax.annotate("", xy=(end, 1.12), xytext=(thigh_peak, 1.12),
                     arrowprops=dict(arrowstyle="->", color=PELVIS_COLOR, lw=1.8))  # fmt: skip
         ax.axvline(end, color=PELVIS_COLOR, ls=":", lw=1.5)
-        ax.text(end, 1.16, " pelvis peak", fontsize="small", va="bottom",
+        ax.text(end, 1.16, " pelvis surge", fontsize="small", va="bottom",
                 ha="left" if end < 80 else "right")  # fmt: skip
     ax.set_xlim(0, 100)
     ax.set_ylim(-1.15, 1.45)
     ax.axhline(0, color="#999", lw=0.8)
-    ax.set_xlabel(f"% of {s} stride (0 = {s} foot strike); dotted = thigh peak, pelvis peak")
+    ax.set_xlabel(f"% of {s} stride (0 = {s} foot strike); dotted = thigh swing, pelvis surge")
     ax.set_ylabel("forward speed\n(scaled to its peak in swing)")
     ax.set_title("Pelvis vs swing leg timing", loc="left", fontsize="medium", fontweight="bold")
     ax.text(0.01, 0.03, sub, transform=ax.transAxes, va="bottom", fontsize="small",

@@ -8,10 +8,11 @@ open the choice is stated here:
 * ``knee_flexion_midstance_deg``: peak knee flexion in stance (as
   ``gaitlens.strides.metrics``); ``hip_flexion_midstance_deg``: at the middle of contact.
 * ``overstride_legs``: heel x minus pelvis point P x at IC, over leg length.
-* ``pelvis_lag_ms``: time of the pelvis' peak forward velocity (treadmill frame)
-  minus time of the swing thigh's peak forward angular velocity (searched in the swing,
-  TO -> IC); the pelvis peak is searched from the other foot's IC to this foot's next
-  IC, the window ``gaitlens.strides.metrics`` uses. ``pelvis_lag_pct`` in % of stride.
+* ``pelvis_lag_ms`` / ``_pct`` and ``pelvis_surge_legs_per_s``: the product's own
+  definition (``gaitlens.strides.metrics.pelvis_timing``: phase of the pelvis's
+  step-frequency forward oscillation, treadmill frame, behind the swing thigh's
+  stride-frequency angular velocity, and the oscillation's amplitude) applied to the
+  model's dense cycle.
 * ``pelvis_late_swing_excursion_legs``: P's forward travel (treadmill frame) from the
   swing leg's peak hip flexion (trunk-referenced) to its IC, over leg length.
 * ``pelvic_tilt_rom_deg``: 5-95 % range within the stride (as
@@ -60,8 +61,9 @@ def events_table(run) -> pd.DataFrame:
     return df.sort_values("time_s", ignore_index=True)
 
 
-def _cycle_metrics(run, side: str = "right") -> dict:
+def cycle_truth(run, side: str = "right") -> dict:
     """Per-stride truth from the dense cycle (identical for both sides by symmetry)."""
+    from ..strides.metrics import pelvis_timing
     from .model import leg_points
 
     p, c = run.params, run.cycle
@@ -79,13 +81,12 @@ def _cycle_metrics(run, side: str = "right") -> dict:
     sw = ph >= d
     st = ~sw
     legs = leg_points(p, np.stack([hipx, hipy], 1), th, kn, c.foot_pitch_deg)
-    # pelvis lag: swing thigh peak forward angular velocity vs pelvis peak forward velocity
-    th_rate = np.gradient(np.unwrap(np.radians(th)), dt)  # periodic gradient not needed
-    i_th = int(np.argmax(np.where(sw, th_rate, -np.inf)))
-    vx = (np.roll(hipx, -1) - np.roll(hipx, 1)) / (2 * dt)
-    win = ph >= 0.5  # other foot's IC (phase 0.5) to this foot's next IC (phase 1)
-    i_pv = int(np.argmax(np.where(win, vx, -np.inf)))
-    lag_s = (i_pv - i_th) * dt
+    # pelvis timing: the product's definition on the dense (periodic) cycle
+    th_rate = (np.roll(th, -1) - np.roll(th, 1)) / (2 * dt)
+    vx = (np.roll(hipx, -1) - np.roll(hipx, 1)) / (2 * dt) / L
+    t_cyc = np.r_[ph * T, T]
+    timing = pelvis_timing(t_cyc, np.r_[vx, vx[0]], np.r_[th_rate, th_rate[0]], 0.0, T)
+    lag_s = timing["lag"] * T
     # late-swing excursion: from peak hip flexion in swing to IC (phase 1 == 0)
     i_hf = int(np.argmax(np.where(sw, hf, -np.inf)))
     exc = (hipx[0] - hipx[i_hf]) / L
@@ -116,6 +117,7 @@ def _cycle_metrics(run, side: str = "right") -> dict:
         "pelvic_tilt_ptp_deg": float(np.ptp(tilt)),
         "pelvis_lag_ms": 1000 * lag_s,
         "pelvis_lag_pct": 100 * lag_s / T,
+        "pelvis_surge_legs_per_s": timing["surge"],
         "pelvis_late_swing_excursion_legs": exc,
         "hamstring_stretch_peak_pct": float(stretch_pct[i_hs]),
         "hamstring_stretch_peak_pct_cycle": 100 * ph[i_hs],
@@ -127,7 +129,7 @@ def _cycle_metrics(run, side: str = "right") -> dict:
 def stride_table(run) -> pd.DataFrame:
     """One row per complete stride (IC to next IC of the same foot) inside the clip."""
     ev = run.events
-    m = _cycle_metrics(run)
+    m = cycle_truth(run)
     rows = []
     for s in SIDES:
         ic = ev[(ev.side == s) & (ev.event == "IC")].time_s.to_numpy()

@@ -31,7 +31,7 @@ def records(tmp_path_factory):
 
     pytest.importorskip("imageio_ffmpeg")
     clip = shared_file(REAL_VIDEO)
-    import gaitlens.video as gv
+    import gaitlens.io.video as gv
     from bench import invariance as inv
 
     saved = inv.CACHE

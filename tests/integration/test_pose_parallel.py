@@ -8,7 +8,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def test_two_pose_workers_match_one_pass(tmp_path, monkeypatch):
+def test_segments_match_one_pass_and_threads_change_nothing(tmp_path, monkeypatch):
     pytest.importorskip("mediapipe")
     from gaitlens.config import AnalysisConfig
     from gaitlens.pose import runner as pipeline
@@ -16,11 +16,16 @@ def test_two_pose_workers_match_one_pass(tmp_path, monkeypatch):
 
     run = simulate(RunnerParams(duration_s=3.0, fps=30.0, image_size_px=(360, 480), seed=7))
     video = render(run, tmp_path / "short.mp4")
-    monkeypatch.setattr(pipeline, "MIN_SEGMENT_S", 1.0)  # split even this short clip
     one = pipeline.run_pose(video, AnalysisConfig(pose_workers=1), progress=False)
+    assert one.video["decode"]["pose_segments"] == 1  # 3 s: one segment
+    monkeypatch.setattr(pipeline, "MIN_SEGMENT_S", 1.0)  # split even this short clip
     two = pipeline.run_pose(video, AnalysisConfig(pose_workers=2), progress=False)
-    assert one.video["decode"]["pose_workers"] == 1
+    assert two.video["decode"]["pose_segments"] == 3
     assert two.video["decode"]["pose_workers"] == 2
+    # the segment plan, not the thread count, decides the track: same on any machine
+    serial = pipeline.run_pose(video, AnalysisConfig(pose_workers=1), progress=False)
+    assert serial.video["decode"]["pose_segments"] == 3
+    assert np.array_equal(serial.xy_px, two.xy_px, equal_nan=True)
     assert two.n_frames == one.n_frames == run.n_frames
     assert np.allclose(two.time_s, one.time_s)
     assert two.silhouette is not None and two.silhouette.shape == one.silhouette.shape
@@ -34,6 +39,6 @@ def test_two_pose_workers_match_one_pass(tmp_path, monkeypatch):
     # seam) are run again in one pass: the result is the one-pass track, flagged
     monkeypatch.setattr(pipeline, "_segments_join", lambda parts, meta: False)
     again = pipeline.run_pose(video, AnalysisConfig(pose_workers=2), progress=False)
-    assert again.video["decode"]["pose_workers"] == 1
+    assert again.video["decode"]["pose_segments"] == 1
     assert again.video["decode"]["segments_rerun_in_one_pass"] is True
     assert np.allclose(again.xy_px, one.xy_px, equal_nan=True)

@@ -26,6 +26,7 @@ BAND_SPEC = {
     "pelvis_lag_ms": (20.0, 15.0),
     "pelvis_lag_pct": (3.0, 2.0),
     "pelvis_late_swing_excursion_legs": (0.06, 0.015),
+    "pelvis_surge_legs_per_s": (0.25, 0.075),
     "hamstring_stretch_peak_pct": (8.0, 1.5),
     "overstride_legs": (0.02, 0.03),
     "hip_flexion_ic_deg": (32.0, 7.0),
@@ -109,7 +110,8 @@ def run(strides, quality=None, frames=None, config=NO_GUARD, bands=None):
     return {f.id: f for f in out}
 
 
-PELVIS_LAG = {"pelvis_lag_pct": 4.0, "pelvis_lag_ms": 4.0, "pelvis_late_swing_excursion_legs": -4.0}
+PELVIS_LAG = {"pelvis_lag_pct": 4.0, "pelvis_lag_ms": 4.0, "pelvis_late_swing_excursion_legs": -4.0,
+              "pelvis_surge_legs_per_s": -3.0}  # fmt: skip
 SITTING = {"hip_flexion_ic_deg": 4.0, "hip_flexion_midstance_deg": 4.0,
            "hip_extension_to_deg": -4.0}  # fmt: skip
 TILT = {"pelvic_tilt_mean_deg": -4.0, "pelvic_tilt_rom_deg": -4.0}
@@ -243,7 +245,8 @@ def test_low_frame_rate_and_view():
 
 def test_missing_band_uses_literature_fallback_or_says_so():
     bands = make_bands().drop(index=["hip_flexion_ic_deg", "pelvis_lag_ms", "pelvis_lag_pct",
-                                     "pelvis_late_swing_excursion_legs"])  # fmt: skip
+                                     "pelvis_late_swing_excursion_legs",
+                                     "pelvis_surge_legs_per_s"])  # fmt: skip
     res = run(make_strides(), bands=bands)
     ev = [e for e in res["pelvis_back_hips_flexed"].evidence if e.metric == "hip_flexion_ic_deg"]
     assert ev and ev[0].band_source.startswith("literature fallback")
@@ -312,7 +315,8 @@ def test_empty_table():
 def test_one_sided_user_band_without_sd():
     bands = make_bands().drop(index=["pelvis_lag_ms", "pelvis_lag_pct"])
     bands.loc["pelvis_lag_ms"] = {"low": None, "high": 60.0, "mean": None, "sd": None}
-    s = make_strides(shift={"pelvis_late_swing_excursion_legs": -4.0})
+    s = make_strides(shift={"pelvis_late_swing_excursion_legs": -4.0,
+                            "pelvis_surge_legs_per_s": -4.0})  # fmt: skip
     s["pelvis_lag_ms"] = 90.0  # 30 ms beyond the user's edge (no guard band here)
     f = run(s, bands=bands)["pelvis_lag"]
     ev = {e.metric: e for e in f.evidence}
@@ -345,13 +349,15 @@ def test_guard_band_absorbs_measurement_error():
 
 
 def test_guard_band_units():
-    rules = faults.load_rules({"measurement_uncertainty": {"pelvis_lag_ms": {"value": 10.0}}})
+    rules = faults.load_rules({"measurement_uncertainty": {
+        "pelvis_lag_ms": {"value": 10.0, "frames": 1.0},
+        "pelvis_lag_pct": {"value": 3.0, "frames": 1.0}}})  # fmt: skip
     s = make_strides(n_per_side=2)
     g = faults.guard_band(rules, "pelvis_lag_ms", s, 50.0)
     assert g == pytest.approx(np.full(4, 10.0 + 1000 / 50))  # value + 1 frame at 50 fps
-    u = rules["measurement_uncertainty"]["pelvis_lag_pct"]
     g = faults.guard_band(rules, "pelvis_lag_pct", s, 50.0)  # strides of 0.7 s
-    assert g == pytest.approx(np.full(4, u["value"] + 100 / (50 * 0.7)))
+    assert g == pytest.approx(np.full(4, 3.0 + 100 / (50 * 0.7)))
+    assert faults.guard_band(rules, "pelvis_lag_pct", s, None) == pytest.approx(3.0)
     assert faults.guard_band(rules, "hip_flexion_ic_deg", s, None) == pytest.approx(5.0)
     off = faults.load_rules({"guard_k": 0})
     assert not faults.guard_band(off, "hip_flexion_ic_deg", s, 60.0).any()

@@ -75,9 +75,12 @@ def test_pelvis_timing_marks_peaks(analysis):
     fig, ax = plots.plot_pelvis_timing(analysis)
     texts = " ".join(t.get_text() for t in ax.texts)
     lag = analysis.strides.query("side == 'right'")["pelvis_lag_ms"].median()
-    assert f"pelvis peaks {lag:.0f} ms after the thigh" in texts
+    assert f"pelvis surges forward {lag:.0f} ms after the thigh swings forward" in texts
     dotted = [ln.get_xdata()[0] for ln in ax.lines if ln.get_linestyle() == ":"]
-    assert len(dotted) == 2  # thigh peak, and the pelvis peak = thigh peak + median lag
+    assert len(dotted) == 2  # thigh phase, and the pelvis surge = thigh phase + median lag
+    thigh = analysis.strides.query("side == 'right'")["thigh_phase_pct_cycle"].median()
+    pct = analysis.strides.query("side == 'right'")["pelvis_lag_pct"].median()
+    assert sorted(dotted) == pytest.approx(sorted([thigh, thigh + pct]))
     lag_pct = analysis.strides.query("side == 'right'")["pelvis_lag_pct"].median()
     assert dotted[1] - dotted[0] == pytest.approx(lag_pct)
     # the demo thigh's forward angular velocity peaks where d/dphi of its cosine does

@@ -112,7 +112,9 @@ def test_image_facing_and_pixels():
 
 KNOB_EFFECTS = {
     # metric: +1 must rise with the knob, -1 must fall
-    "pelvis_lag": {"pelvis_lag_ms": +1, "pelvis_late_swing_excursion_legs": -1},
+    # the pelvis surges later and less: the lag grows where the surge still has a phase
+    # (knob <= 0.5; beyond, R^2 < MIN_SURGE_R2 and the lag is NaN) and the surge shrinks
+    "pelvis_lag": {"pelvis_surge_legs_per_s": -1, "pelvis_late_swing_excursion_legs": -1},
     "pelvis_back_hips_flexed": {
         "hip_flexion_ic_deg": +1,
         "hip_flexion_midstance_deg": +1,
@@ -137,6 +139,8 @@ def test_fault_knobs_move_their_metrics_monotonically(knob):
         vals = np.array([r[col] for r in rows])
         assert np.all(sign * np.diff(vals) > 0), (col, vals)
     if knob == "pelvis_lag":
+        lag = np.array([r.pelvis_lag_ms for r in rows])
+        assert np.all(np.diff(lag[:3]) > 0) and np.isnan(lag[-1]), lag
         assert rows[0].pelvis_late_swing_excursion_legs > 0.01
         assert rows[-1].pelvis_late_swing_excursion_legs <= 0.0  # pelvis no longer comes forward
     if knob == "pelvis_back_hips_flexed":
@@ -148,7 +152,7 @@ def test_fault_knobs_move_their_metrics_monotonically(knob):
 def test_faults_combine():
     base = _metrics()
     allf = _metrics(pelvis_lag=1.0, pelvis_back_hips_flexed=1.0, pelvic_tilt_suppressed=1.0)
-    assert allf.pelvis_lag_ms > base.pelvis_lag_ms
+    assert allf.pelvis_surge_legs_per_s < 0.5 * base.pelvis_surge_legs_per_s
     assert allf.pelvis_late_swing_excursion_legs < 0
     assert allf.hip_flexion_ic_deg > base.hip_flexion_ic_deg
     assert allf.hip_extension_to_deg < base.hip_extension_to_deg
