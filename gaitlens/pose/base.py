@@ -77,4 +77,4 @@ def create_backend(name: str = "mediapipe", **options) -> PoseEstimator:
 
 
 def _load_builtin() -> None:
-    from . import mediapipe  # noqa: F401  (registers itself)
+    from . import mediapipe, tasks  # noqa: F401  (register themselves)
