@@ -31,14 +31,27 @@ import numpy as np
 #: the same value is used for it.
 MEDIAPIPE_HIP_DELAY_S = 0.038
 
+#: Delay of the Tasks graph's hip landmarks (``PoseLandmarker`` in VIDEO mode, BlazePose
+#: full), measured the same way on the same kind of renders: TASKS_DELAY_NOTE.
+TASKS_HIP_DELAY_S = 0.038
+
 #: Backends whose landmarks are smoothed in time by the pose model.
-DELAYED_BACKENDS = ("mediapipe",)
+DELAYED_BACKENDS = ("mediapipe", "mediapipe-legacy")
 
 
 def hip_delay_s(backend: dict) -> float:
-    """Delay (s) of the hip landmarks for a ``PoseTrack.backend`` description."""
-    name = str((backend or {}).get("name", "")).lower()
-    return MEDIAPIPE_HIP_DELAY_S if name in DELAYED_BACKENDS else 0.0
+    """Delay (s) of the hip landmarks for a ``PoseTrack.backend`` description, chosen by
+    the pose graph that made the track: the legacy ``solutions.pose`` graph (backend
+    ``mediapipe-legacy``, and tracks saved by earlier gaitlens versions under the name
+    ``mediapipe`` with ``api`` "solutions.pose ...") or the Tasks ``PoseLandmarker``."""
+    backend = backend or {}
+    name = str(backend.get("name", "")).lower()
+    if name not in DELAYED_BACKENDS:
+        return 0.0
+    api = str(backend.get("api", ""))
+    if api.startswith("solutions.") or (name == "mediapipe-legacy" and not api):
+        return MEDIAPIPE_HIP_DELAY_S
+    return TASKS_HIP_DELAY_S
 
 
 def apply(clean, track):

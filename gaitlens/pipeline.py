@@ -74,6 +74,11 @@ def run_pose(
     # second thread while MediaPipe works, so they cost no wall time afterwards
     threading.Thread(target=_warm_imports, name="gaitlens-imports", daemon=True).start()
     workers = 1 if on_frame is not None else resolve_pose_workers(cfg.pose_workers)
+    from .pose import prepare_backend
+
+    prepare_backend(  # the model, fetched once here (visibly), not by every segment
+        cfg.pose_backend, model_complexity=cfg.model_complexity, model_path=cfg.pose_model_path
+    )
     segments = pose_segments(meta.duration_s, workers)
     origin_s = _video.first_frame_time_s(video_path) if len(segments) > 1 else None
     # MediaPipe's native threads log to fd 2; the progress bar keeps the real stderr

@@ -76,5 +76,18 @@ def create_backend(name: str = "mediapipe", **options) -> PoseEstimator:
     return factory(**options)
 
 
+def prepare_backend(name: str = "mediapipe", **options) -> None:
+    """Once per run, before the pose threads start: let the backend get what it needs
+    (the Tasks backend resolves, and if need be downloads, its model here, where the
+    notice and progress bar can still reach the terminal). No-op for other backends."""
+    _load_builtin()
+    factory = _REGISTRY.get(name)
+    prepare = getattr(factory, "prepare", None)
+    if prepare is not None:
+        check = getattr(factory, "is_available", None)
+        if check is None or check():
+            prepare(**options)
+
+
 def _load_builtin() -> None:
     from . import mediapipe, tasks  # noqa: F401  (register themselves)

@@ -32,6 +32,7 @@ import os
 import sys
 import tarfile
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +107,8 @@ LANDMARKS_MEMBER = "pose_landmarks_detector.tflite"
 #: zip entries start on this boundary (like Android's zipalign) so that MediaPipe can
 #: use the models' buffers in place
 ZIP_ALIGN = 64
+
+_RESOLVE_LOCK = threading.Lock()
 
 ENV_MODEL_DIR = "GAITLENS_MODEL_DIR"
 #: set to 1 to never download (tests, air-gapped machines); the routes (b) still work
@@ -197,6 +200,11 @@ def resolve_bundle(
     package, else downloaded (unless ``download`` is False or ``$GAITLENS_OFFLINE`` is
     set; ``say`` gets the one-line notice). Raises ``ModelNotFoundError``."""
     _check_variant(variant)
+    with _RESOLVE_LOCK:  # parallel pose segments: one download, the others wait for it
+        return _resolve(variant, download, say)
+
+
+def _resolve(variant: str, download: Optional[bool], say: Optional[Callable]) -> Path:
     found = find_bundle(variant)
     if found is not None:
         return found
@@ -603,6 +611,12 @@ def install_models(
             detectors.insert(0, _identify(det.read_bytes(), str(det)))
         elif not detectors:
             reuse = installed
+    if not detectors and reuse is None:
+        raise ModelSourceError(
+            f"{source}: the person detector (pose_detection.tflite) is needed as well: "
+            "it is in the mediapipe 0.10.21 wheel and in the @mediapipe/pose npm .tgz "
+            "(pose_solution_packed_assets.data); give one of them too"
+        )
     blobs = {}
     for variant, lm in landmarks.items():
         if reuse is not None:

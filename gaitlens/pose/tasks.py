@@ -61,6 +61,14 @@ class TasksPose:
 
         return importlib.util.find_spec("mediapipe") is not None
 
+    @staticmethod
+    def prepare(model_complexity: int = 1, model_path=None, **_) -> None:
+        """Resolve (download if need be) the bundle before the pose threads start."""
+        if not model_path:
+            from . import models
+
+            models.resolve_bundle(models.COMPLEXITY_VARIANT[int(model_complexity)])
+
     def __init__(
         self,
         model_complexity: int = 1,
