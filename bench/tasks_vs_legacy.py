@@ -51,7 +51,33 @@ CONFIGS = {
     "tasks-full": {"pose_backend": "mediapipe", "model_complexity": 1},
     "tasks-heavy": {"pose_backend": "mediapipe", "model_complexity": 2},
     "tasks-lite": {"pose_backend": "mediapipe", "model_complexity": 0},
+    # the same bundle frame by frame (IMAGE mode: no tracking, no smoothing), to see
+    # whether VIDEO mode smooths the landmarks in time
+    "tasks-full-image": {"pose_backend": "tasks-image-mode", "model_complexity": 1},
 }
+
+
+def _register_image_mode() -> None:
+    from gaitlens.pose import base, tasks
+
+    class ImageMode(tasks.TasksPose):
+        name = "tasks-image-mode"
+
+        def __init__(self, **kw):
+            kw["segmentation"] = False
+            super().__init__(**kw)
+            _, mp_tasks, vision = tasks._vision()
+            self._landmarker.close()
+            opts = vision.PoseLandmarkerOptions(
+                base_options=mp_tasks.BaseOptions(model_asset_path=str(self.model_path)),
+                running_mode=vision.RunningMode.IMAGE,
+            )
+            self._landmarker = vision.PoseLandmarker.create_from_options(opts)
+
+        def _call(self, image, ms):
+            return self._landmarker.detect(image)
+
+    base.register_backend("tasks-image-mode")(ImageMode)
 
 
 def _mp_version() -> str:
@@ -97,6 +123,8 @@ def pose(configs, which) -> None:
     from gaitlens.pipeline import run_pose
 
     ver = _mp_version()
+    if "tasks-full-image" in configs:
+        _register_image_mode()
     for name, path in _clips(which):
         for c in configs:
             d = CACHE / f"{c}-mp{ver}"
