@@ -8,6 +8,15 @@ and needs monotonically increasing millisecond timestamps; segmentation masks ar
 reduced to silhouette features per frame (``silhouette.extract``), as the legacy backend
 does. The ``.task`` bundle comes from ``gaitlens.pose.models`` (installed, assembled
 offline, or downloaded) or from ``model_path``.
+
+Frames are padded to a square before they reach the graph (``square_input``): the Tasks
+graph projects the landmarks from the rotated region of interest back to the image in
+normalised coordinates, which is exact only for a square image (MediaPipe's
+``landmark_projection_calculator.cc`` warns "Using NORM_RECT without IMAGE_DIMENSIONS is
+only supported for the square ROI"; google-ai-edge/mediapipe issue 5639, PR 4293). On the
+four portrait sample renders the padded graph's findings agree with the truth and with
+the legacy graph on all four clips, the unpadded graph's on two
+(``bench/tasks_vs_legacy.py``, docs/pose_backends.md).
 """
 
 from __future__ import annotations
@@ -51,6 +60,8 @@ class TasksPose:
         legacy graph's defaults, 0.5).
     num_poses : people to look for; the largest is taken as the runner.
     download : fetch a missing bundle (None: unless ``$GAITLENS_OFFLINE`` is set).
+    square_input : pad each frame to a square (black borders, image centred) so that the
+        graph's landmark projection is exact; landmarks and mask are mapped back.
     """
 
     name = "mediapipe"
@@ -78,6 +89,7 @@ class TasksPose:
         min_tracking_confidence: float = 0.5,
         num_poses: int = 1,
         download: Optional[bool] = None,
+        square_input: bool = True,
     ):
         from . import models
         from .mediapipe import quiet_native_stderr
@@ -86,6 +98,7 @@ class TasksPose:
         self._mp = mp
         self.segmentation = bool(segmentation)
         self.model_complexity = int(model_complexity)
+        self.square_input = bool(square_input)
         if model_path:
             path = Path(model_path)
             if not path.is_file():
@@ -128,6 +141,7 @@ class TasksPose:
             "model": self.variant,
             "model_complexity": self.model_complexity,
             "model_file": str(self.model_path),
+            "square_input": self.square_input,
         }
         for key in ("source", "sha256", "detector_sha256", "landmarks_sha256"):
             if key in self._provenance:
@@ -146,9 +160,14 @@ class TasksPose:
         # VIDEO mode needs strictly increasing integer milliseconds
         ms = max(int(round(time_s * 1000)), self._last_ms + 1)
         self._last_ms = ms
-        image = self._mp.Image(
-            image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(image_rgb)
-        )
+        side = max(h, w) if self.square_input else 0
+        ox, oy = ((side - w) // 2, (side - h) // 2) if side else (0, 0)
+        if side and (h != w):
+            padded = np.zeros((side, side, 3), np.uint8)
+            padded[oy : oy + h, ox : ox + w] = image_rgb
+        else:
+            padded, side = np.ascontiguousarray(image_rgb), 0
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=padded)
         res = self._call(image, ms)
         people = res.pose_landmarks or []
         if people:
@@ -156,12 +175,18 @@ class TasksPose:
             sizes = [max(lm.y for lm in p) - min(lm.y for lm in p) for p in people]
             k = int(np.argmax(sizes))
             arr = np.array([(lm.x, lm.y, lm.visibility or 0.0) for lm in people[k]], float)
-            xy[:] = arr[:, :2] * (fw, fh)
+            if side:  # padded-image fractions -> frame pixels -> full-frame pixels
+                px = arr[:, :2] * side - (ox, oy)
+                xy[:] = px * (fw / w, fh / h)
+            else:
+                xy[:] = arr[:, :2] * (fw, fh)
             vis[:] = arr[:, 2]
             if res.segmentation_masks:
                 mask = res.segmentation_masks[k].numpy_view()
                 if mask.ndim == 3:
                     mask = mask[..., 0]
+                if side:
+                    mask = mask[oy : oy + h, ox : ox + w]
         sil = None
         if self.segmentation:
             sil = silhouette.extract(mask, xy, scale=(w / fw) if mask is not None else 1.0)
