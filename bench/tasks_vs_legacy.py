@@ -363,6 +363,7 @@ def report(out_path) -> dict:
     if out_path:
         Path(out_path).parent.mkdir(parents=True, exist_ok=True)
         Path(out_path).write_text(json.dumps(res, indent=1, default=_json) + "\n")
+        Path(out_path).with_suffix(".md").write_text(markdown(res))
     return res
 
 
@@ -420,6 +421,81 @@ def _summaries(res: dict) -> None:
                 )
     res["time_ratios"] = ratios
     print(json.dumps(ratios, indent=1))
+
+
+def markdown(res: dict) -> str:
+    """The report's tables as markdown (docs/pose_backends.md quotes them)."""
+
+    def md(df):
+        cols = list(df.columns)
+        lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        for _, r in df.iterrows():
+            lines.append("| " + " | ".join("" if pd.isna(v) else str(v) for v in r) + " |")
+        return "\n".join(lines)
+
+    out = []
+    rows, frows, trows = [], [], []
+    for name, e in res["configs"].items():
+        kp = [c["keypoints"] for c in e["clips"].values() if "keypoints" in c]
+        vt = [c["vs_truth"] for c in e["clips"].values() if "vs_truth" in c]
+        real = e["clips"].get(REAL.stem, {})
+        r = {"configuration": name}
+        if kp:
+            for side in ("near", "far"):
+                for g in ("knee", "ankle"):
+                    r[f"{side} {g} median / p95 (% leg)"] = "{:.1f} / {:.1f}".format(
+                        np.mean([k[f"{side}_{g}_median_pct_leg"] for k in kp]),
+                        np.mean([k[f"{side}_{g}_p95_pct_leg"] for k in kp]),
+                    )
+            r["legs swapped, worst clip"] = f"{max(k['legs_swapped_frac'] for k in kp):.1%}"
+        if vt:
+            for k in ("IC", "TO"):
+                r[f"renders {k} median abs (ms)"] = round(
+                    float(np.mean([v[f"{k}_median_abs_ms"] or np.nan for v in vt])), 1
+                )
+            for m in ("knee_flexion_ic_deg", "hip_flexion_ic_deg", "pelvis_lag_ms"):
+                r[f"renders {m} bias"] = round(float(np.mean([v[f"{m}_err"] for v in vt])), 1)
+        ev = real.get("events_vs_hand_labels", {})
+        for k in ("IC", "TO"):
+            if ev:
+                r[f"real {k} matched; bias / median / p95 abs (ms)"] = (
+                    f"{ev[f'{k}_matched']}; {ev[f'{k}_bias_ms']:.0f} / "
+                    f"{ev[f'{k}_median_abs_ms']:.0f} / {ev[f'{k}_p95_abs_ms']:.0f}"
+                )
+        hd = e.get("hip_delay") or {}
+        if hd:
+            r["hip delay (ms), R^2"] = f"{hd['hip_delay_ms']:.1f}, {hd['r2']:.2f}"
+        if e.get("jitter"):
+            r["landmark jitter (px)"] = round(e["jitter"]["second_diff_rms_px"], 2)
+        if e["clips"]:
+            rows.append(r)
+        elif hd:
+            trows.append(r)
+        for clip, c in e["clips"].items():
+            a = c.get("analysis", {})
+            f = {k: v[0] for k, v in a.get("findings", {}).items()}
+            truth = c.get("vs_truth", {}).get("true_faults", {})
+            frows.append(
+                {
+                    "clip": clip,
+                    "configuration": name,
+                    "strides": a.get("n_strides"),
+                    "pelvis_lag_ms": round(a.get("pelvis_lag_ms_median", np.nan), 0),
+                    "tilt est (deg)": round(a.get("pelvic_tilt_est_deg_median", np.nan), 1),
+                    "hip flexion IC": round(a.get("hip_flexion_ic_deg_median", np.nan), 1),
+                    "knee flexion IC": round(a.get("knee_flexion_ic_deg_median", np.nan), 1),
+                    "findings (lag / back+hips / tilt)": " / ".join(f.values()),
+                    "true faults": ", ".join(k for k, v in truth.items() if v) or "-",
+                }
+            )
+    out.append("### Keypoints, events, hip delay\n\n" + md(pd.DataFrame(rows + trows)))
+    fr = pd.DataFrame(frows).sort_values(["clip", "configuration"])
+    out.append("### Downstream, per clip\n\n" + md(fr))
+    out.append(
+        "### Pose time ratios (same run)\n\n"
+        + "\n".join(f"- {k}: {v:.2f}" for k, v in res.get("time_ratios", {}).items())
+    )
+    return "\n\n".join(out) + "\n"
 
 
 def main(argv=None) -> int:

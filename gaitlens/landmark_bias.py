@@ -31,9 +31,12 @@ import numpy as np
 #: the same value is used for it.
 MEDIAPIPE_HIP_DELAY_S = 0.038
 
-#: Delay of the Tasks graph's hip landmarks (``PoseLandmarker`` in VIDEO mode, BlazePose
-#: full), measured the same way on the same kind of renders: TASKS_DELAY_NOTE.
-TASKS_HIP_DELAY_S = 0.038
+#: Delay (s) of the Tasks graph's hip landmarks (``PoseLandmarker`` in VIDEO mode, which
+#: smooths the landmarks in time as the legacy graph does: frame by frame in IMAGE mode the
+#: same fit gives 0 ms), per BlazePose model, measured the same way on the same 14
+#: held-out renders (``bench/tasks_vs_legacy.py``, docs/pose_backends.md); the legacy
+#: graph gives 37.8 ms there, reproducing ``MEDIAPIPE_HIP_DELAY_S``.
+TASKS_HIP_DELAY_S = {"lite": 0.027, "full": 0.044, "heavy": 0.055}
 
 #: Backends whose landmarks are smoothed in time by the pose model.
 DELAYED_BACKENDS = ("mediapipe", "mediapipe-legacy")
@@ -51,7 +54,8 @@ def hip_delay_s(backend: dict) -> float:
     api = str(backend.get("api", ""))
     if api.startswith("solutions.") or (name == "mediapipe-legacy" and not api):
         return MEDIAPIPE_HIP_DELAY_S
-    return TASKS_HIP_DELAY_S
+    model = str(backend.get("model", "full"))
+    return TASKS_HIP_DELAY_S.get(model, TASKS_HIP_DELAY_S["full"])
 
 
 def apply(clean, track):
