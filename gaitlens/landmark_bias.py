@@ -33,10 +33,11 @@ MEDIAPIPE_HIP_DELAY_S = 0.038
 
 #: Delay (s) of the Tasks graph's hip landmarks (``PoseLandmarker`` in VIDEO mode, which
 #: smooths the landmarks in time as the legacy graph does: frame by frame in IMAGE mode the
-#: same fit gives 0 ms), per BlazePose model, measured the same way on the same 14
-#: held-out renders (``bench/tasks_vs_legacy.py``, docs/pose_backends.md); the legacy
-#: graph gives 37.8 ms there, reproducing ``MEDIAPIPE_HIP_DELAY_S``.
-TASKS_HIP_DELAY_S = {"lite": 0.027, "full": 0.044, "heavy": 0.055}
+#: same fit gives -1.5 ms, R^2 0.01), per BlazePose model, measured the same way on the
+#: same 14 held-out renders (``bench/tasks_vs_legacy.py``, docs/pose_backends.md; R^2
+#: 0.47 lite, 0.64 full, 0.6 heavy); the legacy graph gives 37.8 ms there, reproducing
+#: ``MEDIAPIPE_HIP_DELAY_S``.
+TASKS_HIP_DELAY_S = {"lite": 0.027, "full": 0.042, "heavy": 0.056}
 
 #: Backends whose landmarks are smoothed in time by the pose model.
 DELAYED_BACKENDS = ("mediapipe", "mediapipe-legacy")
