@@ -43,7 +43,7 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
         type=int,
         choices=(0, 1, 2),
         metavar="N",
-        help="BlazePose model: 1 full (bundled, default), 2 heavy, 0 lite (see `gaitlens info`)",
+        help="BlazePose model: 1 full (default), 2 heavy, 0 lite (see `gaitlens info`)",
     )
     p.add_argument(
         "--pose-workers",
@@ -101,10 +101,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("info", help="versions, pose backends and where the model comes from")
     m = sub.add_parser(
         "install-model",
-        help="install BlazePose heavy (or lite) from a .tflite or the @mediapipe/pose npm .tgz",
+        help="get the BlazePose .task model: download it, or build it from files you have",
     )
     m.add_argument(
-        "source", help="pose_landmark_heavy.tflite, or `npm pack @mediapipe/pose`'s .tgz"
+        "sources",
+        nargs="*",
+        metavar="FILE",
+        help="the legacy mediapipe 0.10.21 wheel, the `npm pack @mediapipe/pose` .tgz, "
+        ".tflite files or a .task bundle (no network); none: download",
+    )
+    m.add_argument(
+        "--model",
+        dest="variants",
+        action="append",
+        choices=("lite", "full", "heavy"),
+        help="which model (repeatable; default: full for a download, every model the "
+        "files carry otherwise)",
     )
 
     s = sub.add_parser("sample", help="render the synthetic sample clips")
@@ -201,33 +213,48 @@ def _cmd_info(args) -> int:
             print(f"  {mod:<11}not installed")
     print("pose backends:")
     for name, ok in available_backends().items():
-        print(f"  {name:<11}{'available' if ok else 'not installed'}")
-    from .pose.mediapipe import bundled_model_path, legacy_model_path
+        print(f"  {name:<18}{'available' if ok else 'not available'}")
+    from .pose import models
 
-    path = bundled_model_path()
-    print(
-        "pose model: BlazePose full (model complexity 1), bundled in the mediapipe wheel:"
-        if path
-        else "pose model: bundled model not found"
-    )
-    if path:
-        print(f"  {path}")
-    for n, name in ((2, "heavy"), (0, "lite")):
-        p = legacy_model_path(n)
-        state = "installed at" if p is not None and p.is_file() else "not installed; goes to"
-        print(f"  {name} (--model-complexity {n}): {state} {p}")
-    print("  install: gaitlens install-model FILE (the @mediapipe/pose npm .tgz or its .tflite),")
+    print(f"pose models (folder: {models.model_dir()}; set {models.ENV_MODEL_DIR} to move it):")
+    for n, v in sorted(models.COMPLEXITY_VARIANT.items(), key=lambda kv: kv[0] != 1):
+        p = models.find_bundle(v)
+        flag = "" if n == 1 else f" (--model-complexity {n})"
+        if p is None:
+            print(f"  {v}{flag}: not installed")
+            continue
+        src = models.provenance(p).get("source", "unknown source")
+        print(f"  {v}{flag}: {p} (from {src})")
+    print("  install: gaitlens install-model (download), or gaitlens install-model FILE with")
+    print("  the legacy mediapipe wheel, the @mediapipe/pose npm .tgz or .tflite files;")
     print("  or pass a MediaPipe pose landmarker .task file with --pose-model")
     return 0
 
 
 def _cmd_install_model(args) -> int:
-    from .pose.mediapipe import LEGACY_MODEL_FILES, install_model
+    from .pose import models
 
-    dest = install_model(args.source)
-    n = {v: k for k, v in LEGACY_MODEL_FILES.items()}[dest.name]
-    print(f"installed {dest}")
-    print(f"use it with: gaitlens analyze VIDEO --model-complexity {n}")
+    if args.sources:
+        paths = models.install(args.sources, variants=args.variants)
+    else:
+        if models.offline():
+            raise models.ModelDownloadError(
+                f"downloads are off ({models.ENV_OFFLINE} is set): " + models.ROUTES
+            )
+        paths = []
+        for v in args.variants or [models.DEFAULT_VARIANT]:
+            try:
+                paths.append(models.download_bundle(v))
+            except models.ModelDownloadError as exc:
+                raise models.ModelDownloadError(
+                    f"{exc}; without internet: gaitlens install-model FILE with the legacy "
+                    "mediapipe wheel, the @mediapipe/pose npm .tgz or the .tflite files"
+                ) from None
+    for p in paths:
+        v = p.name[len("pose_landmarker_") : -len(".task")]
+        n = {v: k for k, v in models.COMPLEXITY_VARIANT.items()}.get(v)
+        use = "" if n in (None, 1) else f" (use it with --model-complexity {n})"
+        print(f"installed {p}{use}")
     return 0
 
 

@@ -68,3 +68,10 @@ class BackendUnavailableError(GaitlensError):
     """A pose backend is not installed; the message names the pip command."""
 
     exit_code = 8
+
+
+class ModelNotFoundError(BackendUnavailableError):
+    """No pose model is installed and none could be downloaded; the message names the
+    ways to get one (gaitlens.pose.models)."""
+
+    exit_code = 8

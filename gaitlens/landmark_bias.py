@@ -31,14 +31,32 @@ import numpy as np
 #: the same value is used for it.
 MEDIAPIPE_HIP_DELAY_S = 0.038
 
+#: Delay (s) of the Tasks graph's hip landmarks (``PoseLandmarker`` in VIDEO mode, which
+#: smooths the landmarks in time as the legacy graph does: frame by frame in IMAGE mode the
+#: same fit gives -1.5 ms, R^2 0.01), per BlazePose model, measured the same way on the
+#: same 14 held-out renders (``bench/tasks_vs_legacy.py``, docs/pose_backends.md; R^2
+#: 0.47 lite, 0.64 full, 0.6 heavy); the legacy graph gives 37.8 ms there, reproducing
+#: ``MEDIAPIPE_HIP_DELAY_S``.
+TASKS_HIP_DELAY_S = {"lite": 0.027, "full": 0.042, "heavy": 0.056}
+
 #: Backends whose landmarks are smoothed in time by the pose model.
-DELAYED_BACKENDS = ("mediapipe",)
+DELAYED_BACKENDS = ("mediapipe", "mediapipe-legacy")
 
 
 def hip_delay_s(backend: dict) -> float:
-    """Delay (s) of the hip landmarks for a ``PoseTrack.backend`` description."""
-    name = str((backend or {}).get("name", "")).lower()
-    return MEDIAPIPE_HIP_DELAY_S if name in DELAYED_BACKENDS else 0.0
+    """Delay (s) of the hip landmarks for a ``PoseTrack.backend`` description, chosen by
+    the pose graph that made the track: the legacy ``solutions.pose`` graph (backend
+    ``mediapipe-legacy``, and tracks saved by earlier gaitlens versions under the name
+    ``mediapipe`` with ``api`` "solutions.pose ...") or the Tasks ``PoseLandmarker``."""
+    backend = backend or {}
+    name = str(backend.get("name", "")).lower()
+    if name not in DELAYED_BACKENDS:
+        return 0.0
+    api = str(backend.get("api", ""))
+    if api.startswith("solutions.") or (name == "mediapipe-legacy" and not api):
+        return MEDIAPIPE_HIP_DELAY_S
+    model = str(backend.get("model", "full"))
+    return TASKS_HIP_DELAY_S.get(model, TASKS_HIP_DELAY_S["full"])
 
 
 def apply(clean, track):

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Optional
 
 from gaitlens.io.track import PoseTrack
 
 
-def _key(path: Path, max_side_px: Optional[int]) -> str:
+def _key(path: Path, max_side_px: Optional[int], pose: str = "") -> str:
     st = path.stat()
-    raw = f"{path.resolve()}|{st.st_size}|{int(st.st_mtime)}|{max_side_px}"
+    raw = f"{path.resolve()}|{st.st_size}|{int(st.st_mtime)}|{max_side_px}|{pose}"
     return hashlib.sha1(raw.encode()).hexdigest()[:12]
 
 
@@ -28,12 +29,15 @@ def track_video(
     from gaitlens.pipeline import run_pose
 
     path = Path(path)
+    cfg = AnalysisConfig(model_input_max_side_px=max_side_px, **options)
     cache = None
     if cache_dir is not None:
-        cache = Path(cache_dir) / f"{path.stem}-{_key(path, max_side_px)}.npz"
+        # the pose options (backend, model) are part of the key: a track of another
+        # backend is not reused
+        sig = json.dumps(cfg.pose_signature(), sort_keys=True)
+        cache = Path(cache_dir) / f"{path.stem}-{_key(path, max_side_px, sig)}.npz"
         if cache.is_file():
             return PoseTrack.load(cache)
-    cfg = AnalysisConfig(model_input_max_side_px=max_side_px, **options)
     track = run_pose(path, cfg, progress=False)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+# nothing downloads at test time: a missing pose model is an error naming the offline
+# routes (gaitlens.pose.models); `make model` provisions it from a registry package
+os.environ["GAITLENS_OFFLINE"] = "1"
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -486,6 +486,14 @@ def dask_client(address: str):
 def run_batch_cli(args, config) -> int:
     """``gaitlens batch FOLDER -o OUTDIR [-j N] [--resume] [--force] [--scheduler ADDR]``."""
     quiet = bool(getattr(args, "quiet", False))
+    from .pose import prepare_backend
+
+    # the pose model, fetched once here (one notice, one download), not in every worker
+    prepare_backend(
+        config.pose_backend,
+        model_complexity=config.model_complexity,
+        model_path=config.pose_model_path,
+    )
     client = dask_client(args.scheduler) if getattr(args, "scheduler", None) else None
     t0 = time.perf_counter()
     try:

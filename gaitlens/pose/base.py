@@ -62,6 +62,18 @@ def available_backends() -> dict[str, bool]:
     return out
 
 
+def prepare_backend(name: str = "mediapipe", **options) -> None:
+    """Once per run, before the pose threads start: let the backend get what it needs
+    (the Tasks backend resolves, and if need be downloads, its model here, where the
+    notice and progress bar can still reach the terminal). No-op for other backends."""
+    factory = _REGISTRY.get(name)
+    prepare = getattr(factory, "prepare", None)
+    if prepare is not None:
+        check = getattr(factory, "is_available", None)
+        if check is None or check():
+            prepare(**options)
+
+
 def create_backend(name: str = "mediapipe", **options) -> PoseEstimator:
     if name not in _REGISTRY:
         raise BackendUnavailableError(

@@ -1,6 +1,9 @@
-"""MediaPipe BlazePose backend (Bazarevsky et al. 2020, arXiv:2006.10204).
+"""Legacy MediaPipe BlazePose backend (Bazarevsky et al. 2020, arXiv:2006.10204),
+registered as ``mediapipe-legacy``: available only where the installed mediapipe still
+has ``mediapipe.solutions`` (0.10.x; mediapipe 1.x has only the Tasks API, see
+``gaitlens.pose.tasks``, the default backend ``mediapipe``).
 
-Default: the legacy ``mediapipe.solutions.pose`` graph in tracking (video) mode with
+The legacy ``mediapipe.solutions.pose`` graph in tracking (video) mode with
 model complexity 1 ("full"), whose weights ship inside the mediapipe 0.10.21 wheel,
 so it runs offline. Optional: a user-supplied ``.task`` bundle (for example the heavy
 landmarker) through the Tasks API ``PoseLandmarker`` in VIDEO running mode.
@@ -174,7 +177,7 @@ def install_model(source) -> Path:
     return installed[0]
 
 
-@register_backend("mediapipe", install_hint="pip install mediapipe==0.10.21")
+@register_backend("mediapipe-legacy", install_hint="pip install mediapipe==0.10.21")
 class MediaPipePose:
     """BlazePose landmarks in image pixels for upright RGB frames.
 
@@ -188,13 +191,18 @@ class MediaPipePose:
     min_detection_confidence, min_tracking_confidence : MediaPipe thresholds.
     """
 
-    name = "mediapipe"
+    name = "mediapipe-legacy"
 
     @staticmethod
     def is_available() -> bool:
+        """mediapipe 0.10.x with its legacy ``solutions`` (checked without importing)."""
         import importlib.util
 
-        return importlib.util.find_spec("mediapipe") is not None
+        spec = importlib.util.find_spec("mediapipe")
+        if spec is None or not spec.submodule_search_locations:
+            return False
+        root = Path(list(spec.submodule_search_locations)[0])
+        return (root / "python" / "solutions" / "pose.py").is_file()
 
     def __init__(
         self,

@@ -24,7 +24,7 @@ from ..config import AnalysisConfig
 from ..io import video as _video
 from ..io.track import PoseTrack
 from . import silhouette
-from .base import create_backend
+from .base import create_backend, prepare_backend
 from .mediapipe import quiet_native_stderr
 
 PathLike = Union[str, os.PathLike]
@@ -73,6 +73,9 @@ def run_pose(
     # second thread while MediaPipe works, so they cost no wall time afterwards
     threading.Thread(target=_warm_imports, name="gaitlens-imports", daemon=True).start()
     workers = resolve_pose_workers(cfg.pose_workers)
+    prepare_backend(  # the model, fetched once here (visibly), not by every segment
+        cfg.pose_backend, model_complexity=cfg.model_complexity, model_path=cfg.pose_model_path
+    )
     segments = pose_segments(meta.duration_s)
     origin_s = _video.first_frame_time_s(video_path) if len(segments) > 1 else None
     # MediaPipe's native threads log to fd 2; the progress bar keeps the real stderr

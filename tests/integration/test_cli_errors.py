@@ -78,4 +78,4 @@ def test_info_lists_backend_and_model():
     r = run_cli("info")
     assert r.returncode == 0
     assert "mediapipe" in r.stdout and "available" in r.stdout
-    assert "pose_landmark_full.tflite" in r.stdout
+    assert "pose models (folder:" in r.stdout and "full: " in r.stdout

@@ -32,15 +32,27 @@ def test_advance_recovers_a_delayed_signal():
 
 
 def test_delay_only_for_mediapipe_tracks():
-    assert LB.hip_delay_s({"name": "mediapipe"}) == pytest.approx(LB.MEDIAPIPE_HIP_DELAY_S)
+    legacy = LB.MEDIAPIPE_HIP_DELAY_S
+    tasks = LB.TASKS_HIP_DELAY_S["full"]
+    # per pose graph: tracks saved before the Tasks backend carry name "mediapipe" and the
+    # legacy graph's api
+    old = {"name": "mediapipe", "api": "solutions.pose (legacy graph)"}
+    assert LB.hip_delay_s(old) == pytest.approx(legacy)
+    assert LB.hip_delay_s({"name": "mediapipe-legacy", "api": "solutions.pose"}) == legacy
+    assert LB.hip_delay_s({"name": "mediapipe", "api": "tasks.PoseLandmarker (VIDEO)"}) == tasks
+    assert LB.hip_delay_s({"name": "mediapipe"}) == pytest.approx(tasks)
+    heavy = {"name": "mediapipe", "api": "tasks.PoseLandmarker (VIDEO)", "model": "heavy"}
+    assert LB.hip_delay_s(heavy) == LB.TASKS_HIP_DELAY_S["heavy"]
+    custom = {"name": "mediapipe", "api": "tasks.PoseLandmarker (VIDEO)", "model": "custom"}
+    assert LB.hip_delay_s(custom) == tasks
     for backend in ({"name": "fukuchi_markers"}, {"name": "synthetic-truth"}, {}, None):
         assert LB.hip_delay_s(backend) == 0.0
 
     class Track:
-        backend = {"name": "mediapipe"}
+        backend = {"name": "mediapipe", "api": "tasks.PoseLandmarker (VIDEO)"}
 
     clean, _ = make_track(duration_s=1.0)
-    assert LB.apply(clean, Track()).hip_landmark_delay_s == LB.MEDIAPIPE_HIP_DELAY_S
+    assert LB.apply(clean, Track()).hip_landmark_delay_s == LB.TASKS_HIP_DELAY_S["full"]
 
 
 def test_compute_advances_only_the_pelvis_columns():
