@@ -120,7 +120,7 @@ def render() -> None:
 
 def pose(configs, which) -> None:
     from gaitlens.config import AnalysisConfig
-    from gaitlens.pipeline import run_pose
+    from gaitlens.pose.runner import run_pose
 
     ver = _mp_version()
     if "tasks-full-image" in configs:
@@ -276,7 +276,7 @@ def _hip_delay(folder: Path) -> dict:
     error on its velocity), on the renders posed into ``folder``."""
     from gaitlens import cleaning, kinematics
     from gaitlens.config import AnalysisConfig
-    from gaitlens.track import PoseTrack
+    from gaitlens.io.track import PoseTrack
 
     vs, es = [], []
     for npz in sorted(folder.glob("t_*.npz")):
@@ -319,7 +319,7 @@ def _smoothing_probe(folder: Path) -> dict:
     """Frame-to-frame jitter of the landmarks on the renders (median over landmarks of
     the RMS second difference, px): a smoothed graph has far less than an unsmoothed
     one on the same clips."""
-    from gaitlens.track import PoseTrack
+    from gaitlens.io.track import PoseTrack
 
     vals = []
     for npz in sorted(folder.glob("t_*.npz")):
@@ -330,7 +330,7 @@ def _smoothing_probe(folder: Path) -> dict:
 
 
 def report(out_path) -> dict:
-    from gaitlens.track import PoseTrack
+    from gaitlens.io.track import PoseTrack
 
     res = {"configs": {}}
     for d in sorted(p for p in CACHE.iterdir() if p.is_dir() and "-mp" in p.name):
