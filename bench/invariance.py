@@ -46,6 +46,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from gaitlens.strides.metrics import METRIC_COLUMNS, TIMING_METRIC_COLUMNS  # noqa: E402
+
 SHARED = ROOT.parent / "shared" / "data"
 REAL_CLIP = SHARED / "videos" / "treadmill_side_runner_30fps.mp4"
 #: ../shared/data/README.md: cadence of the real clip from raw pixels, +-0.5 spm
@@ -55,28 +57,10 @@ RESULTS = ROOT / "bench" / "results"
 POSE_WORKERS = 1
 
 SIDES_NF = ("near", "far", "pooled")
-TIMING = ("cadence_spm", "stride_time_s", "contact_time_s", "flight_time_s", "duty_factor")
-#: the per-stride metric columns of strides.csv (BIOMECHANICS.md section 5)
-KINEMATIC = (
-    "overstride_legs",
-    "shank_angle_ic_deg",
-    "knee_flexion_ic_deg",
-    "knee_flexion_midstance_deg",
-    "knee_flexion_swing_peak_deg",
-    "hip_flexion_ic_deg",
-    "hip_flexion_midstance_deg",
-    "hip_flexion_swing_peak_deg",
-    "hip_extension_to_deg",
-    "trunk_lean_mean_deg",
-    "pelvic_tilt_mean_deg",
-    "pelvic_tilt_rom_deg",
-    "pelvis_lag_ms",
-    "pelvis_lag_pct",
-    "pelvis_late_swing_excursion_legs",
-    "hamstring_stretch_peak_pct",
-    "hamstring_stretch_peak_pct_cycle",
-    "vertical_oscillation_legs",
-)
+#: the per-stride timing and metric columns of strides.csv, from the metric registry
+#: (BIOMECHANICS.md section 5): a metric added to the package is measured here too
+TIMING = TIMING_METRIC_COLUMNS
+KINEMATIC = METRIC_COLUMNS
 METRICS = TIMING + KINEMATIC
 #: per-stride columns kept in the results for the halves / odd-even splits and diagnosis
 STRIDE_KEEP = (
@@ -530,11 +514,12 @@ def run_clip(
     specs = copy_specs(meta.width_px, meta.height_px, meta.nominal_fps, meta.frame_count)
     if only:
         specs = [s for s in specs if s.name in set(only) | {"original"}]
-    records, timing = {}, {}
+    records, timing, backend = {}, {}, {}
     for spec in specs:
         t0 = time.time()
         track, _video = copy_track(clip, spec, fresh_pose, log)
         t1 = time.time()
+        backend = backend or dict(track.backend)
         analysis, err = analyse(track)
         # per-stride values of the original and the halves (test-retest splits)
         records[spec.name] = record(analysis, err, keep_strides=spec.kind in ("reference", "half"))
@@ -545,6 +530,7 @@ def run_clip(
         "video": meta.to_dict(),
         "truth_cadence_spm": truth_cadence,
         "pose_workers": POSE_WORKERS,
+        "pose_backend": backend,
         "copies": [asdict(s) for s in specs],
         "records": records,
         "timing_s": timing,

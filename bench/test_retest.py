@@ -22,15 +22,21 @@ median over twice as many strides, which assumes stride-to-stride independent er
 Usage::
 
     python bench/test_retest.py            # all invariance_*.json in bench/results
+    python bench/test_retest.py --write    # and the package's measurement-noise data
 
 writes ``bench/results/test_retest.json`` (metric -> {sem, mdc95, n_pairs, method,
-clips, ...}) and prints a markdown table.
+clips, ...}) and prints a markdown table; ``--write`` also writes
+``gaitlens/data/test_retest.json`` (per metric ``sem``, ``mdc95`` in the unit of the
+strides.csv column, ``n_pairs``), which the report's key numbers and analysis.json show
+and ``gaitlens.reference.measurement_noise`` reads.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -104,7 +110,7 @@ def sem_table(results: list) -> dict:
                 k: sum(1 for x in d if x[1] == k)
                 for k in ("video_halves", "stride_halves", "odd_even")
             },
-            unit=_unit(m),
+            unit=_label(m).unit,
         )
         entry["sem_by_method"] = {
             k: _stats([x[2] for x in d if x[1] == k])["sem"]
@@ -134,12 +140,10 @@ def _stats(d) -> dict:
     }
 
 
-def _unit(m: str) -> str:
-    for suf, u in (("_deg", "deg"), ("_ms", "ms"), ("_s", "s"), ("_legs", "leg lengths"),
-                   ("_spm", "steps/min"), ("_pct_cycle", "% of cycle"), ("_pct", "%")):  # fmt: skip
-        if m.endswith(suf):
-            return u
-    return "1"
+def _label(m: str):
+    from gaitlens.strides.metrics import label_of
+
+    return label_of(m)
 
 
 def markdown(table: dict) -> str:
@@ -149,8 +153,8 @@ def markdown(table: dict) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for m, e in table.items():
-        k, unit = (1000.0, "ms") if e["unit"] == "s" else (1.0, e["unit"])
-        nd = 3 if unit in ("leg lengths", "1") else 1
+        lab = _label(m)  # values shown in the report's unit (stored value x factor)
+        k, unit, nd = lab.factor, lab.unit, lab.decimals + 1
 
         def f(v, k=k, nd=nd):
             return "–" if v is None or not np.isfinite(v) else f"{v * k:.{nd}f}"
@@ -165,7 +169,48 @@ def markdown(table: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
+def package_data(table: dict, results: list) -> dict:
+    """The compact product copy of ``table`` (metrics with at least 8 pairs)."""
+    backends = sorted(
+        {
+            " ".join(str(b[k]) for k in ("name", "mediapipe_version", "api", "model") if b.get(k))
+            for r in results
+            if (b := r.get("pose_backend"))
+        }  # fmt: skip
+    )
+    metrics = {
+        m: {
+            "sem": float(f"{e['sem']:.6g}"),
+            "mdc95": float(f"{e['mdc95']:.6g}"),
+            "n_pairs": e["n_pairs"],
+        }
+        for m, e in table.items()
+        if e["n_pairs"] >= 8 and np.isfinite(e["sem"])
+    }
+    return {
+        "description": (
+            "Test-retest measurement noise of the clip median of each stride metric: SEM "
+            "and MDC95 in the unit of the strides.csv column. A change between two "
+            "sessions smaller than MDC95 is within measurement noise (95 %)."
+        ),
+        "method": METHOD,
+        "reference": (
+            "Weir 2005, J Strength Cond Res 19:231-240; Haley & Fragala-Pinkham 2006, "
+            "Phys Ther 86:735-743"
+        ),
+        "clips": [r["name"] for r in results],
+        "pose_backends": backends,
+        "generated_by": "bench/invariance.py --all; bench/test_retest.py --write",
+        "generated": date.today().isoformat(),
+        "metrics": metrics,
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--write", action="store_true",
+                    help="also write the package data gaitlens/data/test_retest.json")  # fmt: skip
+    args = ap.parse_args(argv)
     files = sorted(RESULTS.glob("invariance_*.json"))
     files = [f for f in files if not f.stem.startswith("invariance_diagnosis")]
     if not files:
@@ -179,6 +224,10 @@ def main() -> int:
         "# Test-retest SEM and MDC95 per stride metric\n\n"
         f"Clips: {', '.join(r['name'] for r in results)}.\n\n{METHOD}.\n\n{md}"
     )
+    if args.write:
+        out = ROOT / "gaitlens" / "data" / "test_retest.json"
+        out.write_text(json.dumps(package_data(table, results), indent=1) + "\n")
+        print(f"wrote {out.relative_to(ROOT)}")
     print(md)
     return 0
 

@@ -76,6 +76,7 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
     table = strides.measure(stride_table.valid, frames, gait_events, clean, cfg)
     measured = quality.measurement_quality(track, clean, table, frames)
     bands = reference.load_bands(overrides=cfg.bands)
+    noise = reference.measurement_noise()
     findings = faults.classify(table, frames, measured, bands, cfg)
     return Analysis(
         video=dict(video) if video is not None else dict(track.video),
@@ -88,6 +89,10 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
         summary={
             **strides.summarize_timing(stride_table),
             "metrics": strides.summarize_metrics(table),
+            # test-retest SEM / MDC95 of the clip medians (docs/reliability.md)
+            "measurement_noise": noise.loc[noise.index.intersection(table.columns)].to_dict(
+                "index"
+            ),
         },
         findings=findings,
         quality=measured,

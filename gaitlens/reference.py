@@ -20,6 +20,7 @@ import pandas as pd
 BAND_COLUMNS = ("low", "high", "mean", "sd", "n", "unit", "source", "derivation")
 BANDS_FILE = "reference_bands.json"
 CURVES_FILE = "normative_curves.csv"
+NOISE_FILE = "test_retest.json"
 JOINTS = ("hip_flexion", "knee_flexion", "ankle")
 
 
@@ -70,6 +71,28 @@ def load_bands(overrides: Optional[dict] = None) -> pd.DataFrame:
 def band_info() -> dict:
     """File-level metadata: sources, licence attribution, generation date."""
     return {k: v for k, v in _raw().items() if k not in ("bands", "constants")}
+
+
+@lru_cache(maxsize=1)
+def _noise_raw() -> dict:
+    return json.loads(_data_text(NOISE_FILE))
+
+
+def measurement_noise() -> pd.DataFrame:
+    """Test-retest noise of a clip's median per stride metric, indexed by ``metric``
+    with columns ``sem``, ``mdc95`` (in the unit of the strides.csv column) and
+    ``n_pairs``: the standard error of measurement from split-clip differences and the
+    minimal detectable change ``MDC95 = 1.96 x sqrt(2) x SEM`` (Weir 2005, J Strength
+    Cond Res 19:231-240). A change between two sessions smaller than MDC95 is within
+    measurement noise. Measured by ``bench/test_retest.py`` (docs/reliability.md)."""
+    rows = [{"metric": m, **v} for m, v in _noise_raw()["metrics"].items()]
+    df = pd.DataFrame(rows, columns=("metric", "sem", "mdc95", "n_pairs")).set_index("metric")
+    return df.astype({"sem": float, "mdc95": float, "n_pairs": int})
+
+
+def measurement_noise_info() -> dict:
+    """How the measurement noise was measured: method, clips, pose backends, date."""
+    return {k: v for k, v in _noise_raw().items() if k != "metrics"}
 
 
 @lru_cache(maxsize=1)

@@ -19,7 +19,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from gaitlens import quality, schema
+from gaitlens import quality, reference, schema
 from gaitlens.analysis import Analysis
 from gaitlens.cleaning import CleanTrack
 from gaitlens.config import AnalysisConfig
@@ -338,6 +338,7 @@ def demo_analysis(
             "cadence_spm": float(strides["cadence_spm"].mean()),
             "contact_time_s": float(strides["contact_time_s"].mean()),
             "n_strides": int(len(strides)),
+            "measurement_noise": reference.measurement_noise().to_dict("index"),
         },
         findings=findings,
         quality=measured,

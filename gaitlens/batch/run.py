@@ -486,7 +486,7 @@ def dask_client(address: str):
 def run_batch_cli(args, config) -> int:
     """``gaitlens batch FOLDER -o OUTDIR [-j N] [--resume] [--force] [--scheduler ADDR]``."""
     quiet = bool(getattr(args, "quiet", False))
-    from .pose import prepare_backend
+    from ..pose import prepare_backend
 
     # the pose model, fetched once here (one notice, one download), not in every worker
     prepare_backend(

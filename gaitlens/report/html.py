@@ -99,12 +99,14 @@ def _status(value, lo, hi) -> str:
 
 
 def key_numbers(analysis) -> list:
-    """Rows: metric label, per-side mean ± SD (n), reference band, where it falls, and
-    positions (0-1) for the little bullet chart."""
+    """Rows: metric label, per-side median ± robust SD (n), reference band, where it
+    falls, the smallest real change between sessions (MDC95, ``summary
+    ["measurement_noise"]``) and positions (0-1) for the little bullet chart."""
     st = analysis.strides
     rows = []
     if st is None or not len(st):
         return rows, []
+    noise = analysis.summary.get("measurement_noise", {})
     for m in key_metrics():
         if m not in st or not st[m].notna().any():
             continue
@@ -155,6 +157,7 @@ def key_numbers(analysis) -> list:
                 unit=lab.unit,
                 sides=sides,
                 band=band_text(analysis, m),
+                mdc=lab.fmt(noise[m]["mdc95"]) if m in noise else "",
                 band_source=str(band.get("source", "")) if band is not None else "",
                 band_lo=pos(lo) if lo is not None else (0.0 if hi is not None else None),
                 band_hi=pos(hi) if hi is not None else (1.0 if lo is not None else None),

@@ -63,6 +63,23 @@ def import_edges() -> dict:
     return edges
 
 
+def test_every_package_import_resolves():
+    """Every gaitlens import, also inside a function (run only on some paths, e.g. the
+    batch command), names a module that exists and a name it defines."""
+    import importlib
+
+    mods = _modules()
+    missing = []
+    for mod, edges in import_edges().items():
+        for target, names in edges:
+            if target not in mods:
+                missing.append(f"{mod}: {target}")
+                continue
+            module = importlib.import_module(target)
+            missing += [f"{mod}: {target}.{n}" for n in names if not hasattr(module, n)]
+    assert not missing, missing
+
+
 def _cycles(graph: dict) -> list:
     """Strongly connected components with more than one module (Tarjan 1972)."""
     index, low, stack, on, comps, counter = {}, {}, [], set(), [], [0]

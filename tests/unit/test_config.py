@@ -203,6 +203,7 @@ def test_every_setting_of_the_example_reaches_the_code(tmp_path, monkeypatch):
             pass
 
     monkeypatch.setattr(runner, "create_backend", lambda name, **kw: FakeBackend(**kw))
+    monkeypatch.setattr(runner, "prepare_backend", lambda name, **kw: None)  # no model file
     real_read = gv.read_frames
 
     def spy_read(path, max_side_px=None, **kw):

@@ -68,3 +68,37 @@ def test_constants_for_the_tilt_estimator():
 def test_band_file_records_sources_and_licence():
     info = reference.band_info()
     assert "CC BY 4.0" in json.dumps(info)
+
+
+def test_measurement_noise_is_stored_per_metric_with_mdc_from_sem():
+    """Test-retest noise (bench/test_retest.py --write): MDC95 = 1.96 sqrt(2) SEM for
+    every stored metric, positive, in the column's unit, and known to the registry."""
+    noise = reference.measurement_noise()
+    assert list(noise.columns) == ["sem", "mdc95", "n_pairs"]
+    known = set(strides.METRICS)
+    assert set(noise.index) <= known
+    for m in ("cadence_spm", "contact_time_s", "pelvis_lag_pct", "hip_flexion_ic_deg"):
+        assert m in noise.index
+    assert (noise["sem"] > 0).all() and (noise["n_pairs"] >= 8).all()
+    np.testing.assert_allclose(noise["mdc95"], 1.96 * np.sqrt(2) * noise["sem"], rtol=1e-4)
+    # plausible scales: cadence within a few steps/min, contact time within 0.1 s
+    assert noise.loc["cadence_spm", "mdc95"] < 5
+    assert noise.loc["contact_time_s", "mdc95"] < 0.1
+    info = reference.measurement_noise_info()
+    assert info["clips"] and info["method"] and "metrics" not in info
+
+
+def test_key_numbers_show_the_smallest_real_change():
+    from gaitlens.report import html
+    from tests.report_fixture import demo_analysis
+
+    a = demo_analysis(n_strides=4)
+    rows, _ = html.key_numbers(a)
+    noise = reference.measurement_noise()
+    shown = {r["metric"]: r["mdc"] for r in rows}
+    assert shown, "no key numbers"
+    for m, text in shown.items():
+        if m in noise.index:
+            assert text == strides.METRICS[m].label.fmt(noise.loc[m, "mdc95"])
+        else:
+            assert text == ""
