@@ -181,9 +181,12 @@ def _summary_text(analysis, outdir: Path) -> str:
             parts.append(f"{s['n_strides']} strides")
         lines.append("  ".join(parts))
     if analysis.findings:
-        lines.append(f"{'fault':<26}{'severity':<10}{'score':>6}  confidence")
+        lines.append(f"{'fault':<26}{'severity':<12}{'score':>6}  {'95% interval':<13} confidence")
         for f in analysis.findings:
-            lines.append(f"{f.id:<26}{f.severity:<10}{f.score:>6.2f}  {f.confidence}")
+            iv = f.score_interval
+            iv_text = f"{iv[0]:.2f}-{iv[1]:.2f}" if iv and None not in iv else "-"
+            sev = f.severity if f.judged else "no verdict"
+            lines.append(f"{f.id:<26}{sev:<12}{f.score:>6.2f}  {iv_text:<13} {f.confidence}")
     for w in analysis.warnings:
         lines.append(f"warning: {w}")
     lines.append(f"report: {outdir / 'report.html'}")

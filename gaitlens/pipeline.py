@@ -74,10 +74,10 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
     stride_table = strides.segment(gait_events, clean, cfg.stride_limits())
     frames = kinematics.compute(clean, gait_events, cfg)
     table = strides.measure(stride_table.valid, frames, gait_events, clean, cfg)
-    measured = quality.measurement_quality(track, clean, table, frames)
+    measured = quality.measurement_quality(track, clean, table, frames, stride_table.rejected)
     bands = reference.load_bands(overrides=cfg.bands)
     noise = reference.measurement_noise()
-    findings = faults.classify(table, frames, measured, bands, cfg)
+    findings = faults.classify(table, frames, measured, bands, cfg, noise)
     return Analysis(
         video=dict(video) if video is not None else dict(track.video),
         track=track,

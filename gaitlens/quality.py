@@ -3,6 +3,8 @@ and the warnings about the clip (damaged file, low frame rate)."""
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 import pandas as pd
 
@@ -50,13 +52,19 @@ def check_detection(track: PoseTrack) -> None:
 
 
 def measurement_quality(
-    track: PoseTrack, clean, strides: pd.DataFrame, frames: pd.DataFrame
+    track: PoseTrack,
+    clean,
+    strides: pd.DataFrame,
+    frames: pd.DataFrame,
+    rejected: Optional[pd.DataFrame] = None,
 ) -> dict:
-    """What limits confidence: frame rate, visibility, strides, view, pelvis seen."""
+    """What limits confidence: frame rate, visibility, strides kept and set aside, view,
+    pelvis seen."""
     q: dict = {
         "sampling_rate_hz": track.sampling_rate_hz,
         "detection_rate": float(track.detected.mean()) if track.n_frames else 0.0,
         "n_valid_strides": int(len(strides)) if strides is not None else 0,
+        "n_rejected_strides": int(len(rejected)) if rejected is not None else 0,
         "n_valid_strides_per_side": {
             s: int((strides["side"] == s).sum()) if strides is not None and len(strides) else 0
             for s in SIDES

@@ -20,9 +20,13 @@ Method (docs/faults.md):
    weighted mean over primary metrics and over all metrics (supporting metrics
    corroborate, never dilute); the severity is capped by the worst *primary* metric,
    so supporting metrics alone never assert a fault;
-4. left and right are judged separately; a side whose measurement cannot support a
-   judgement (too few strides, leg not visible, pelvis not seen, metrics missing) gets
-   confidence ``low`` and no verdict; the clip verdict comes from the judged sides.
+4. left and right are judged separately; the clip verdict comes from the judged sides;
+5. confidence is measured (``gaitlens.faults.uncertainty``): the verdict is recomputed
+   on bootstrap resamples of each side's strides, each metric shifted by its
+   test-retest error, and on the two halves of the clip; ``high`` when 97.5 % of the
+   replicates and both halves agree, ``medium`` from 80 %, else ``low`` and no verdict.
+   Limits resampling cannot see cap it: too few strides, leg not visible, pelvis not
+   seen, metrics missing, oblique view, more than a third of the strides set aside.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from .. import reference
 from ..schema import FAULT_IDS, SIDES
 from .judge import clip_confidence, combine_sides, judge_side
 from .rules import load_rules, resolve_bands
@@ -44,15 +49,21 @@ def classify(
     quality: Optional[dict],
     bands: Optional[pd.DataFrame],
     config=None,
+    noise: Optional[pd.DataFrame] = None,
 ) -> list:
     """One :class:`Finding` per fault in ``schema.FAULT_IDS`` order.
 
     ``strides``: valid strides (``schema.STRIDE_COLUMNS``); ``frames``: per-frame signals
     (used for the per-stride pelvic-tilt confidence); ``quality``: the dict of
-    ``analysis.measurement_quality``; ``bands``: ``reference.load_bands()``; ``config``:
-    an ``AnalysisConfig`` (its ``faults`` and ``bands`` dicts override rules and bands).
+    ``quality.measurement_quality``; ``bands``: ``reference.load_bands()``; ``config``:
+    an ``AnalysisConfig`` (its ``faults`` and ``bands`` dicts override rules and bands);
+    ``noise``: the test-retest table of ``reference.measurement_noise()`` (loaded when
+    not given), whose SEM widens each metric's bootstrap.
     """
     rules = load_rules(getattr(config, "faults", None) or None)
+    if noise is None:
+        noise = reference.measurement_noise()
+    sem = noise["sem"].to_dict() if len(noise) else {}
     bt = resolve_bands(bands, rules, getattr(config, "bands", None) or None)
     quality = dict(quality or {})
     strides = strides if strides is not None else pd.DataFrame(columns=["side"])
@@ -65,7 +76,7 @@ def classify(
         for side in SIDES:
             is_side = (strides["side"] == side).to_numpy() if len(strides) else np.zeros(0, bool)
             sides[side] = judge_side(
-                fid, side, strides[is_side], tilt_conf[is_side], quality, bt, rules
+                fid, side, strides[is_side], tilt_conf[is_side], quality, bt, rules, sem
             )
         g_level, g_reasons = clip_confidence(fid, quality, rules)
         finding = combine_sides(fid, sides, g_level, g_reasons, rules)

@@ -32,6 +32,9 @@ class Evidence:
     score: float = 0.0
     severity: str = "none"
     band_source: str = ""
+    # 95 % bootstrap interval of the median (strides resampled, test-retest SEM added)
+    value_low: Optional[float] = None
+    value_high: Optional[float] = None
 
     def to_dict(self) -> dict:
         return json_safe(asdict(self))
@@ -52,6 +55,10 @@ class Finding:
     advice: str = ""
     per_side: dict = field(default_factory=dict)  # side -> {severity, score, n_strides, ...}
     judged: bool = False  # False when the measurement could not support a verdict
+    # 95 % bootstrap interval of the score and the share of replicates asserting the
+    # fault (gaitlens.faults.uncertainty); None when not judged
+    score_interval: Optional[list] = None
+    p_fault: Optional[float] = None
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -18,7 +18,7 @@ from typing import Optional
 import numpy as np
 
 from .._version import __version__
-from ..faults.rules import fault_titles
+from ..faults.rules import fault_titles, load_rules, param
 from ..pelvis import TILT_SEEN_CONFIDENCE
 from ..schema import FAULT_IDS, SIDES
 from ..signals import robust_sd
@@ -221,8 +221,10 @@ def evidence_rows(analysis, evidence) -> list:
         elif status in ("high", "low") and not outside:
             # beyond the band edge but within the measurement error the classifier allows
             status = f"other-{status}"
+        lo, hi = getattr(ev, "value_low", None), getattr(ev, "value_high", None)
         cell = dict(
             value=lab.fmt(val),
+            interval=f"{lab.fmt(lo)} to {lab.fmt(hi)}" if _finite(lo) and _finite(hi) else "",
             status=status,
             n_outside=len(outside),
             n_strides=ev.n_strides,
@@ -244,9 +246,31 @@ def _per_side(per_side) -> dict:
     return out
 
 
+def sureness(finding, mild: float, marked: float) -> Optional[dict]:
+    """The measured uncertainty of a finding for its card: score with its 95 % interval
+    (positions 0-1 on a bar with the mild and marked thresholds) and the share of
+    resampled stride sets that show the pattern."""
+    iv, p = getattr(finding, "score_interval", None), getattr(finding, "p_fault", None)
+    if not iv or not all(_finite(v) for v in iv) or not _finite(finding.score):
+        return None
+    lo, hi = (float(np.clip(v, 0, 1)) for v in iv)
+    return dict(
+        score=float(finding.score),
+        lo=lo,
+        hi=hi,
+        text=f"score {finding.score:.2f}, 95 % interval {lo:.2f} to {hi:.2f}",
+        p_text=(
+            f"the pattern shows in {p:.0%} of the resampled sets of strides" if _finite(p) else ""
+        ),
+        mild=float(mild),
+        marked=float(marked),
+    )
+
+
 def findings_context(analysis) -> list:
     out = []
     titles = fault_titles()
+    rules = load_rules(getattr(analysis.config, "faults", None) or None)
     by_id = {f.id: f for f in analysis.findings or []}
     for fid in FAULT_IDS:
         f = by_id.get(fid)
@@ -281,6 +305,9 @@ def findings_context(analysis) -> list:
                 confidence_word=CONFIDENCE_WORD.get(conf, conf),
                 judged=judged,
                 score=(f"{float(score):.2f}" if _finite(score) and judged else None),
+                sureness=sureness(
+                    f, param(rules, fid, "mild_score"), param(rules, fid, "marked_score")
+                ),
                 explanation=f.explanation,
                 advice=f.advice,
                 reasons=list(f.confidence_reasons or []),

@@ -236,9 +236,14 @@ def test_nan_metrics_give_low_confidence():
 
 
 def test_low_frame_rate_and_view():
-    f = run(make_strides(shift=PELVIS_LAG), quality=good_quality(sampling_rate_hz=30.0))
-    assert f["pelvis_lag"].confidence == "medium"  # timing at 33 ms per frame
-    assert f["pelvis_back_hips_flexed"].confidence == "high"
+    # 30 fps: no rule caps the timing fault; its accuracy at 30 fps is in the guard band
+    # and the spread in the bootstrap, so the same strides get the same confidence
+    s = make_strides(shift=PELVIS_LAG)
+    f30 = run(s, quality=good_quality(sampling_rate_hz=30.0))
+    f60 = run(s, quality=good_quality(sampling_rate_hz=60.0))
+    assert f30["pelvis_lag"].confidence == f60["pelvis_lag"].confidence == "high"
+    low = run(s, quality=good_quality(sampling_rate_hz=20.0))
+    assert all(x.confidence == "low" and not x.judged for x in low.values())
     g = run(make_strides(shift=PELVIS_LAG), quality=good_quality(view=view(0.1)))
     assert all(x.confidence == "low" and x.severity == "none" for x in g.values())
 

@@ -30,8 +30,14 @@ def _fast_findings(seed=1, **knobs):
 def test_graded_synthetic_magnitude_rises_monotonically(knob):
     res = [_fast_findings(**{knob: m}) for m in MAGNITUDES]
     scores = [r[knob].score for r in res]
-    ranks = [("none", "mild", "marked").index(r[knob].severity) for r in res]
-    assert all(r[knob].judged for r in res), res[0][knob].confidence_reasons
+    judged = [r[knob].judged for r in res]
+    ranks = [("none", "mild", "marked").index(r[knob].severity) for r in res if r[knob].judged]
+    # no fault and the full fault are judged; near the threshold the resampled strides
+    # may split (then no verdict: "could go either way"), never at both ends
+    assert judged[0] and judged[-1], [r[knob].confidence_reasons for r in res]
+    for r in res:
+        if not r[knob].judged:
+            assert 0.0 < r[knob].p_fault < 1.0, r[knob].confidence_reasons
     assert ranks[0] == 0 and ranks[-1] >= 1, scores
     assert np.all(np.diff(ranks) >= 0), ranks
     assert np.all(np.diff(scores) >= -0.02), scores  # 0.02: noise between seeds' strides
