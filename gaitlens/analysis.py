@@ -24,7 +24,7 @@ from .io import outputs
 from .io.jsonsafe import json_safe, records
 from .io.track import PoseTrack
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 OUTPUT_FILES = outputs.OUTPUT_FILES
 
 
