@@ -43,6 +43,12 @@ class Analysis:
     config: AnalysisConfig = field(default_factory=AnalysisConfig)
     bands: Any = None  # reference bands table
     warnings: list = field(default_factory=list)
+    #: form changes within the clip (``strides.FormChange``), the clip cut at them
+    #: (``strides.Segment``) and, when there is more than one segment, each segment's
+    #: findings judged on its own strides (aligned with ``segments``)
+    changes: list = field(default_factory=list)
+    segments: list = field(default_factory=list)
+    segment_findings: list = field(default_factory=list)
     outdir: Optional[Path] = None
     #: the function that built this analysis from (track, config, video metadata):
     #: ``gaitlens.pipeline.analyze_track``; ``reanalyze`` calls it
@@ -62,6 +68,18 @@ class Analysis:
 
     def findings_table(self) -> pd.DataFrame:
         return faults.findings_table(self.findings)
+
+    @property
+    def verdict_differs_between_segments(self) -> bool:
+        """True when a fault is judged with different severities in different segments
+        of the clip (a form change that changes the verdict)."""
+        for fid in {f.id for fs in self.segment_findings for f in fs}:
+            sev = {
+                f.severity for fs in self.segment_findings for f in fs if f.id == fid and f.judged
+            }
+            if len(sev) > 1:
+                return True
+        return False
 
     def stride_flags(self) -> Optional[pd.DataFrame]:
         """Per stride: which metrics fall outside their band and which faults it shows
@@ -118,6 +136,16 @@ class Analysis:
             "strides": records(self.strides),
             "stride_flags": records(self.stride_flags()),
             "rejected_strides": records(self.rejected_strides),
+            "form_changes": {
+                "changes": [c.to_dict() for c in self.changes],
+                "segments": [
+                    {**seg.to_dict(), "findings": [f.to_dict() for f in fs]}
+                    for seg, fs in zip(
+                        self.segments, self.segment_findings or [[] for _ in self.segments]
+                    )
+                ],
+                "verdict_differs": self.verdict_differs_between_segments,
+            },
             "config": self.config.to_dict(),
         }
         if self.clean is not None:

@@ -60,6 +60,8 @@ class AnalysisConfig:
     cleaning: dict = field(default_factory=dict)
     events: dict = field(default_factory=dict)
     strides: dict = field(default_factory=dict)
+    # [changes]: the search for form changes within the clip (ChangeLimits fields)
+    changes: dict = field(default_factory=dict)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> AnalysisConfig:
@@ -109,13 +111,15 @@ class AnalysisConfig:
             self.events_config()
         if self.strides:
             self.stride_limits()
+        if self.changes:
+            self.change_limits()
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     # ------------------------------------------------------------- stage settings
     #: options that are tables of their own (merged key by key)
-    TABLES = ("bands", "faults", "cleaning", "events", "strides")
+    TABLES = ("bands", "faults", "cleaning", "events", "strides", "changes")
 
     def cleaning_config(self):
         """The cleaning stage's ``CleaningConfig``: defaults, ``cutoff_hz`` and
@@ -143,6 +147,12 @@ class AnalysisConfig:
         from .strides import StrideLimits
 
         return _apply(StrideLimits(min_strides=int(self.min_strides)), self.strides, "strides")
+
+    def change_limits(self):
+        """The form-change search's ``ChangeLimits`` with the ``[changes]`` table."""
+        from .strides import ChangeLimits
+
+        return _apply(ChangeLimits(), self.changes, "changes")
 
     # options that change the pose stage: a saved pose track is reused only if equal
     POSE_KEYS = (

@@ -78,6 +78,17 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
     bands = reference.load_bands(overrides=cfg.bands)
     noise = reference.measurement_noise()
     findings = faults.classify(table, frames, measured, bands, cfg, noise)
+    limits = cfg.change_limits()
+    changes = strides.find_changes(table, noise, limits)
+    segments = strides.segments(table, changes, limits)
+    segment_findings = (
+        [
+            judge_segment(seg, table, stride_table.rejected, frames, measured, bands, cfg, noise)
+            for seg in segments
+        ]  # fmt: skip
+        if len(segments) > 1
+        else []
+    )
     return Analysis(
         video=dict(video) if video is not None else dict(track.video),
         track=track,
@@ -95,6 +106,9 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
             ),
         },
         findings=findings,
+        changes=changes,
+        segments=segments,
+        segment_findings=segment_findings,
         quality=measured,
         config=cfg,
         bands=bands,
@@ -105,6 +119,17 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
         ),
         rerun=analyze_track,
     )
+
+
+def judge_segment(seg, table, rejected, frames, measured, bands, cfg, noise) -> list:
+    """The findings of one segment of the clip (between form changes), judged on its
+    own strides; its quality counts its own valid and set-aside strides."""
+    inside = strides.in_segment(table, seg)
+    q = dict(measured, n_valid_strides=int(inside.sum()))
+    if rejected is not None and len(rejected) and "ic_s" in rejected:
+        t = rejected["ic_s"].to_numpy(float)
+        q["n_rejected_strides"] = int(((t >= seg.start_s) & (t < seg.end_s)).sum())
+    return faults.classify(table[inside], frames, q, bands, cfg, noise)
 
 
 def load(outdir: PathLike) -> Analysis:

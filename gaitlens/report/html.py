@@ -502,6 +502,7 @@ def figures_context(analysis) -> dict:
         ("pelvis", lambda: plots.plot_pelvis_timing(analysis)),
         ("left_right", lambda: plots.plot_left_right(analysis)),
         ("signals", lambda: plots.plot_signals(analysis, columns=_near_columns(analysis))),
+        ("timeline", lambda: plots.plot_form_timeline(analysis)),
     ):
         try:
             fig, _ = fn()
@@ -510,6 +511,62 @@ def figures_context(analysis) -> dict:
             figs[key] = None
             figs[f"{key}_error"] = f"{type(exc).__name__}: {exc}"
     return figs
+
+
+def form_context(analysis) -> dict:
+    """The form-changes section: each change (metric, when, before -> after against its
+    smallest real change) and, with more than one segment, each segment's verdicts."""
+    # changes grouped by the cut they belong to (the segment boundary nearest in time)
+    cuts = [seg.start_s for seg in (analysis.segments or [])[1:]]
+    groups: dict = {}
+    for c in sorted(analysis.changes or [], key=lambda c: c.time_s):
+        key = min(cuts, key=lambda t: abs(t - c.time_s)) if cuts else c.time_s
+        lab = label(c.metric)
+        groups.setdefault(key, []).append(
+            dict(
+                label=lab.text,
+                unit=lab.unit,
+                time=f"{c.time_s:.1f} s",
+                before=lab.fmt(c.before),
+                after=lab.fmt(c.after),
+                shift=lab.fmt(c.shift, signed=True),
+                mdc=lab.fmt(c.mdc95),
+                ratio=abs(c.shift) / c.mdc95 if c.mdc95 else 0.0,
+            )
+        )
+    changes = [
+        dict(time=f"{t:.1f} s", rows=sorted(rows, key=lambda r: -r["ratio"]))
+        for t, rows in sorted(groups.items())
+    ]
+    segments = []
+    for seg, fs in zip(analysis.segments or [], analysis.segment_findings or []):
+        segments.append(
+            dict(
+                span=f"{seg.start_s:.1f}-{seg.end_s:.1f} s",
+                n=seg.n_strides,
+                verdicts={
+                    f.id: (SEVERITY_WORD.get(f.severity, f.severity) if f.judged else "no verdict")
+                    + f" ({CONFIDENCE_WORD.get(f.confidence, f.confidence)})"
+                    for f in fs
+                },
+            )
+        )
+    n_metrics = len(reference_noise_metrics(analysis))
+    return dict(
+        changes=changes,
+        n_changes=len(analysis.changes or []),
+        segments=segments,
+        differs=analysis.verdict_differs_between_segments,
+        titles=fault_titles("short_title"),
+        n_checked=n_metrics,
+    )
+
+
+def reference_noise_metrics(analysis) -> list:
+    """The stride metrics searched for form changes (those with a smallest real change)."""
+    noise = (analysis.summary or {}).get("measurement_noise") or {}
+    st = analysis.strides
+    return [m for m in noise if st is not None and m in st]
 
 
 def _near_columns(analysis) -> list:
@@ -536,7 +593,11 @@ def report_context(analysis, video_file: Optional[str] = None, stills: bool = Tr
         facing=getattr(clean, "facing", None),
         near_side=overlay.near_side(analysis),
         activity=getattr(clean, "activity", None),
-        cadence=(f"{np.nanmean(cad):.0f}" if len(cad) and np.isfinite(cad).any() else None),
+        cadence=(
+            f"{summ['cadence_spm']:.0f}"
+            if _finite(summ.get("cadence_spm"))
+            else (f"{np.nanmedian(cad):.0f}" if len(cad) and np.isfinite(cad).any() else None)
+        ),
         summary=summ,
         headline=head,
         headline_class=head_class,
@@ -544,6 +605,7 @@ def report_context(analysis, video_file: Optional[str] = None, stills: bool = Tr
         key_numbers=kn_rows,
         band_sources=kn_sources,
         figures=figures_context(analysis),
+        form=form_context(analysis),
         stills=stills_context(analysis) if stills else dict(frames=[], note=""),
         stride_table=stride_table(analysis),
         quality=quality_context(analysis, findings),

@@ -539,6 +539,65 @@ def plot_signals(analysis, columns=None, ax=None, t_range=None):
     return fig, ax
 
 
+# ---------------------------------------------------------------------- form timeline
+#: what the timeline shows when no form change was found: the measures behind the faults
+TIMELINE_DEFAULT = ("trunk_lean_mean_deg", "hip_flexion_ic_deg", "pelvis_lag_pct")
+
+
+def timeline_metrics(analysis, max_panels: int = 4) -> list:
+    """The metrics the form timeline shows: those that changed (largest shift relative
+    to its smallest real change first), else ``TIMELINE_DEFAULT``."""
+    best: dict = {}
+    for c in analysis.changes or []:
+        r = abs(c.shift) / c.mdc95 if c.mdc95 else 0.0
+        best[c.metric] = max(best.get(c.metric, 0.0), r)
+    if best:
+        return sorted(best, key=best.get, reverse=True)[:max_panels]
+    st = analysis.strides
+    return [m for m in TIMELINE_DEFAULT if st is not None and m in st and st[m].notna().any()]
+
+
+def plot_form_timeline(analysis, metrics=None):
+    """Per-stride values over the clip (dots per side at the stride's middle), each
+    segment's median (black line) and the form changes (dashed), one panel per metric
+    (default ``timeline_metrics``). Returns ``(fig, axes)``."""
+    from matplotlib.figure import Figure
+
+    metrics = timeline_metrics(analysis) if metrics is None else list(metrics)
+    st = analysis.strides
+    n = max(len(metrics), 1)
+    fig = Figure(figsize=(10.0, 1.9 * n + 0.9))
+    _fixed_margins(fig, (0.95, 0.2, 0.55, 0.45), gaps_in=(0.0, 0.3), nrow=n)
+    axes = fig.subplots(n, 1, sharex=True, squeeze=False).ravel()
+    if st is None or not len(st) or not metrics:
+        axes[0].text(0.5, 0.5, "no valid strides", ha="center", va="center",
+                     transform=axes[0].transAxes)  # fmt: skip
+        return fig, axes
+    mid = 0.5 * (st["ic_s"].to_numpy(float) + st["next_ic_s"].to_numpy(float))
+    segs = analysis.segments or []
+    for ax, m in zip(axes, metrics):
+        lab = label(m)
+        v = st[m].to_numpy(float) * lab.factor if m in st else np.full(len(st), np.nan)
+        for s in SIDES:
+            on = (st["side"] == s).to_numpy()
+            ax.plot(mid[on], v[on], "o", ms=4, color=SIDE_COLOR[s], alpha=0.8, label=f"{s} strides")
+        for seg in segs:
+            inside = (mid >= seg.start_s) & (mid <= seg.end_s) & np.isfinite(v)
+            if inside.any():
+                ax.hlines(np.median(v[inside]), seg.start_s, seg.end_s, color="k", lw=1.5)
+        for c in analysis.changes or []:
+            if c.metric == m:
+                ax.axvline(c.time_s, color="#c62828", ls="--", lw=1.2)
+        for seg in segs[1:]:
+            ax.axvline(seg.start_s, color="#777777", ls=":", lw=1.0)
+        ax.set_ylabel(f"{lab.text}\n[{lab.unit}]" if lab.unit else lab.text, fontsize="small")
+        ax.grid(alpha=0.3)
+    axes[-1].set_xlabel("time in the clip [s] (each dot = one stride, at its middle)")
+    axes[0].legend(fontsize="small", ncol=2, loc="lower left", bbox_to_anchor=(0.0, 1.0),
+                   frameon=False)  # fmt: skip
+    return fig, axes
+
+
 # ---------------------------------------------------------------------- helpers
 def figure_png(fig, dpi: int = 100) -> bytes:
     """PNG bytes of a matplotlib figure (for embedding)."""

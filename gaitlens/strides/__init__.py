@@ -3,6 +3,7 @@ their one registry (``metrics.METRICS``)."""
 
 from __future__ import annotations
 
+from .changes import ChangeLimits, FormChange, Segment, find_changes, in_segment, segments
 from .metrics import (
     COMPUTED_COLUMNS,
     METRIC_COLUMNS,
@@ -18,6 +19,12 @@ from .segmentation import REJECTED_COLUMNS, TIMING_COLUMNS, StrideLimits, Stride
 from .segmentation import summarize as summarize_timing
 
 __all__ = [
+    "ChangeLimits",
+    "FormChange",
+    "Segment",
+    "find_changes",
+    "in_segment",
+    "segments",
     "COMPUTED_COLUMNS",
     "METRICS",
     "METRIC_COLUMNS",

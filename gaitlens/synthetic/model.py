@@ -98,6 +98,11 @@ class RunnerParams:
     pelvis_lag: float = 0.0
     pelvis_back_hips_flexed: float = 0.0
     pelvic_tilt_suppressed: float = 0.0
+    # form changes within the clip: ((time_s, {param: value}), ...), each a new regime
+    # from that time on (only CHANGEABLE parameters: the gait rhythm stays), blended
+    # over ``change_blend_s`` centred on the time (a runner changes form over a stride)
+    changes: tuple = ()
+    change_blend_s: float = 0.6
     seed: int = 0
 
     def __post_init__(self):
@@ -109,6 +114,33 @@ class RunnerParams:
                 raise ValueError(f"{k} must be within 0..1, got {v}")
             setattr(self, k, v)
         self.image_size_px = tuple(int(v) for v in self.image_size_px)
+        changes = []
+        for t, values in self.changes:
+            bad = set(values) - set(CHANGEABLE)
+            if bad:
+                raise ValueError(
+                    f"changes: {sorted(bad)} cannot change within a clip (allowed: "
+                    f"{', '.join(CHANGEABLE)})"
+                )
+            changes.append((float(t), dict(values)))
+        self.changes = tuple(sorted(changes, key=lambda c: c[0]))
+        gaps = np.diff([t for t, _ in self.changes])
+        if len(gaps) and gaps.min() < self.change_blend_s:
+            raise ValueError(
+                f"changes must be at least change_blend_s = {self.change_blend_s} s apart"
+            )
+
+    def regimes(self) -> list:
+        """``[(start_s, params)]``: the parameters in force from each change on (the
+        first from -inf), each without ``changes``."""
+        from dataclasses import replace
+
+        cur = replace(self, changes=())
+        out = [(float("-inf"), cur)]
+        for t, values in self.changes:
+            cur = replace(cur, **values)
+            out.append((t, cur))
+        return out
 
     # derived quantities
     @property
@@ -142,7 +174,22 @@ class RunnerParams:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["image_size_px"] = list(self.image_size_px)
+        d["changes"] = [[t, dict(v)] for t, v in self.changes]
         return d
+
+
+#: Parameters that may change within a clip (``RunnerParams.changes``): form, not the
+#: gait rhythm (cadence, speed and contact time set the events of every regime alike)
+CHANGEABLE = (
+    "pelvis_lag",
+    "pelvis_back_hips_flexed",
+    "pelvic_tilt_suppressed",
+    "trunk_lean_deg",
+    "pelvic_tilt_mean_deg",
+    "knee_flexion_ic_deg",
+    "knee_flexion_midstance_deg",
+    "arm_swing_gain",
+)
 
 
 # --------------------------------------------------------------------------- fault maps
@@ -200,7 +247,7 @@ class Cycle:
     lordosis_m: float
 
 
-def _smoothstep(x):
+def smoothstep(x):
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3 - 2 * x)
 
@@ -273,7 +320,7 @@ def build_cycle(p: RunnerParams, n: int = 2000) -> Cycle:
 
     # stance foot pitch (world), deg: heel strike -> flat -> heel rise
     u = phase / d
-    pitch_st = p.foot_strike_pitch_deg * (1 - _smoothstep(u / 0.16)) + p.toe_off_pitch_deg * (
+    pitch_st = p.foot_strike_pitch_deg * (1 - smoothstep(u / 0.16)) + p.toe_off_pitch_deg * (
         np.clip((u - 0.4) / 0.6, 0.0, 1.0) ** 2
     )
     st = phase < d

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import SIDES
-from .model import Cycle, RunnerParams, build_cycle, leg_points, rotate
+from .model import Cycle, RunnerParams, build_cycle, leg_points, rotate, smoothstep
 
 LEG_PTS = ("hip", "knee", "ankle", "heel", "toe")
 ARM_PTS = ("shoulder", "elbow", "wrist", "index", "pinky", "thumb")
@@ -107,10 +107,18 @@ class SyntheticRun(ProjectedRun):
     def lordosis_m(self) -> float:
         return self.cycle.lordosis_m
 
+    @property
+    def regimes(self) -> list:
+        """``[(start_s, params, cycle)]``: one entry per form regime (one without
+        ``params.changes``)."""
+        if not hasattr(self, "_regimes"):
+            self._regimes = [(t, rp, build_cycle(rp)) for t, rp in self.params.regimes()]
+            self._regimes[0] = (self._regimes[0][0], self._regimes[0][1], self.cycle)
+        return self._regimes
+
     def sample(self, time_s: np.ndarray):
         """Body points and signals at arbitrary times (for motion-blur sub-frames)."""
-        p = self.params
-        pts, _, sig = body_points(p, self.cycle, p.phase_offset + time_s / p.stride_time_s)
+        pts, _, sig = blended_body_points(self.params, self.regimes, np.asarray(time_s, float))
         return pts, sig
 
     def to_pose_track(
@@ -319,6 +327,36 @@ def pelvis_points(p: RunnerParams, hip, tilt, near: str, pts: dict, depth: dict)
     depth["psis"] = -0.35 * hw
 
 
+def regime_weights(params: RunnerParams, starts, time_s: np.ndarray) -> np.ndarray:
+    """``(n_regimes, n)`` weights of each form regime at ``time_s``: a smoothstep over
+    ``change_blend_s`` centred on each change; they sum to 1."""
+    b = max(float(params.change_blend_s), 1e-9)
+    t = np.asarray(time_s, float)
+    w = [np.ones_like(t)] + [smoothstep((t - (t0 - b / 2)) / b) for t0 in starts[1:]]
+    w.append(np.zeros_like(t))
+    return np.stack([w[i] * (1.0 - w[i + 1]) for i in range(len(starts))])
+
+
+def blended_body_points(p: RunnerParams, regimes: list, time_s: np.ndarray):
+    """``body_points`` at ``time_s``, blending the form regimes (``p.changes``)."""
+    phase = p.phase_offset + time_s / p.stride_time_s
+    if len(regimes) == 1:
+        return body_points(p, regimes[0][2], phase)
+    a = regime_weights(p, [r[0] for r in regimes], time_s)
+    pts, depth, sig = {}, {}, {}
+    for k, (_, rp, cyc) in enumerate(regimes):
+        pk, dk, sk = body_points(rp, cyc, phase)
+        for out, part in ((pts, pk), (sig, sk)):
+            for name, v in part.items():
+                wk = a[k][:, None] if np.ndim(v) == 2 else a[k]
+                out[name] = out.get(name, 0.0) + wk * v
+        depth = dk
+    for name in list(sig):
+        if name.endswith("_contact"):  # the rhythm is the same in every regime
+            sig[name] = np.rint(sig[name]).astype(int)
+    return pts, depth, sig
+
+
 def simulate(params: Optional[RunnerParams] = None, **overrides) -> SyntheticRun:
     """Sample the model at ``params.fps`` for ``params.duration_s`` (truth only)."""
     from .truth import events_table, stride_table
@@ -332,10 +370,13 @@ def simulate(params: Optional[RunnerParams] = None, **overrides) -> SyntheticRun
     n = int(round(p.duration_s * p.fps))
     t = np.arange(n) / p.fps
     phase = p.phase_offset + t / p.stride_time_s
-    pts, depth, sig = body_points(p, cyc, phase)
+    regimes = [(t0, rp, cyc if k == 0 else build_cycle(rp))
+               for k, (t0, rp) in enumerate(p.regimes())]  # fmt: skip
+    pts, depth, sig = blended_body_points(p, regimes, t)
     signals = pd.DataFrame({"frame": np.arange(n), "time_s": t, "phase_right": phase % 1.0, **sig})
     cam = make_camera(p, x_m=float(np.mean(cyc.hip_x_m)) + 0.02 * p.height_m)
     run = SyntheticRun(p, cyc, cam, t, phase, pts, depth, signals, pd.DataFrame(), pd.DataFrame())
+    run._regimes = regimes
     run.events = events_table(run)
     run.strides = stride_table(run)
     return run

@@ -63,10 +63,14 @@ def events_table(run) -> pd.DataFrame:
 
 def cycle_truth(run, side: str = "right") -> dict:
     """Per-stride truth from the dense cycle (identical for both sides by symmetry)."""
+    return regime_truth(run.params, run.cycle)
+
+
+def regime_truth(p, c) -> dict:
+    """Per-stride truth of the parameters ``p`` from their dense cycle ``c``."""
     from ..strides.metrics import pelvis_timing
     from .model import leg_points
 
-    p, c = run.params, run.cycle
     T, d = p.stride_time_s, c.duty
     ph = c.phase
     n = len(ph)
@@ -127,9 +131,16 @@ def cycle_truth(run, side: str = "right") -> dict:
 
 
 def stride_table(run) -> pd.DataFrame:
-    """One row per complete stride (IC to next IC of the same foot) inside the clip."""
+    """One row per complete stride (IC to next IC of the same foot) inside the clip.
+
+    With form changes (``params.changes``) each stride carries the truth of the regime
+    in force at its middle, ``regime`` (0, 1, ...) and ``transition`` (True when a
+    change's blend overlaps the stride, so its truth is between two regimes)."""
     ev = run.events
-    m = cycle_truth(run)
+    regimes = getattr(run, "regimes", None) or [(float("-inf"), run.params, run.cycle)]
+    truths = [regime_truth(rp, c) for _, rp, c in regimes]
+    starts = np.array([t for t, _, _ in regimes])
+    half_blend = 0.5 * float(run.params.change_blend_s)
     rows = []
     for s in SIDES:
         ic = ev[(ev.side == s) & (ev.event == "IC")].time_s.to_numpy()
@@ -138,7 +149,10 @@ def stride_table(run) -> pd.DataFrame:
             tos = to[(to > a) & (to < b)]
             if len(tos) == 0:
                 continue
-            rows.append({"side": s, "ic_s": a, "to_s": tos[0], "next_ic_s": b, **m})
+            k = int(np.searchsorted(starts, 0.5 * (a + b), side="right") - 1)
+            near = np.abs(starts[1:, None] - np.clip(starts[1:, None], a, b)) < half_blend
+            rows.append({"side": s, "ic_s": a, "to_s": tos[0], "next_ic_s": b, **truths[k],
+                         "regime": k, "transition": bool(near.any())})  # fmt: skip
     df = pd.DataFrame(rows)
     if len(df):
         df = df.sort_values("ic_s", ignore_index=True)

@@ -131,6 +131,9 @@ def _reach_checks():
         "strides": lambda cfg, run: (
             run.stride_limits.max_stride_dev == cfg.strides["max_stride_dev"]
         ),
+        "changes": lambda cfg, run: (
+            run.change_limits.min_strides_per_side == cfg.changes["min_strides_per_side"]
+        ),
     }
 
 
@@ -159,6 +162,7 @@ def test_every_setting_of_the_example_reaches_the_code(tmp_path, monkeypatch):
         model_complexity=2, model_input_max_side_px=480, cutoff_hz=8.0,
         max_gap_s=0.1, min_strides=3, cleaning={"swap": {"swap_prior_legs_per_s": 2.0}},
         events={"ic_margin_legs_s": 1.1}, strides={"max_stride_dev": 0.3},
+        changes={"min_strides_per_side": 6},
     )  # fmt: skip
     default = AnalysisConfig()
     for k in keys:
@@ -182,6 +186,13 @@ def test_every_setting_of_the_example_reaches_the_code(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline.cleaning, "clean", spy_clean)
     monkeypatch.setattr(pipeline.events, "detect", spy_detect)
     monkeypatch.setattr(pipeline.strides, "segment", spy_segment)
+    spied["find_changes"] = strides.find_changes
+
+    def spy_changes(table, noise, limits=None):
+        run.change_limits = limits
+        return spied["find_changes"](table, noise, limits)
+
+    monkeypatch.setattr(pipeline.strides, "find_changes", spy_changes)
     track, _ = stick_track(fps=60, duration_s=6)
     a = pipeline.analyze_track(track, cfg)
     run.frames, run.strides, run.clean, run.bands = a.frames, a.strides, a.clean, a.bands
