@@ -336,7 +336,8 @@ def plot_pelvis_timing(analysis, side: Optional[str] = None, ax=None):
     ``thigh_phase_pct_cycle``) is marked, and the pelvis lag of the stride table (median
     over strides, ``gaitlens.strides.metrics.pelvis_timing``) is drawn as an arrow from
     it to the pelvis surge, so the picture and the numbers agree."""
-    fig, ax = _axes(ax, figsize=(7.0, 3.6), margins_in=MARGINS_LEGEND_BELOW_IN)
+    # a two-line summary above the axes (it covered the curves inside them)
+    fig, ax = _axes(ax, figsize=(8.0, 4.2), margins_in=(0.95, 0.2, 0.9, 0.85))
     s = side or near_side(analysis)
     thigh = cycle_curves(analysis, f"{s}_thigh_angular_velocity_deg_per_s", s)
     pelvis = cycle_curves(analysis, "pelvis_vx_legs_per_s", s)
@@ -395,9 +396,9 @@ def plot_pelvis_timing(analysis, side: Optional[str] = None, ax=None):
     ax.axhline(0, color="#999", lw=0.8)
     ax.set_xlabel(f"% of {s} stride (0 = {s} foot strike); dotted = thigh swing, pelvis surge")
     ax.set_ylabel("forward speed\n(scaled to its peak in swing)")
-    ax.set_title("Pelvis vs swing leg timing", loc="left", fontsize="medium", fontweight="bold")
-    ax.text(0.01, 0.03, sub, transform=ax.transAxes, va="bottom", fontsize="small",
-            bbox=dict(facecolor="white", edgecolor="#bbb", alpha=0.9))  # fmt: skip
+    ax.set_title("Pelvis vs swing leg timing", loc="left", fontsize="medium", fontweight="bold",
+                 pad=30)  # fmt: skip
+    ax.text(0.0, 1.02, sub, transform=ax.transAxes, va="bottom", ha="left", fontsize="small")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2,
                   frameon=False)  # fmt: skip
