@@ -142,7 +142,7 @@ def test_wheel_packages_only_gaitlens():
     """pyproject's package discovery includes ``gaitlens`` and its sub-packages only
     (``gaitlens_validation`` at the repository root stays out of the wheel)."""
     tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
-    from setuptools import find_packages
+    find_packages = pytest.importorskip("setuptools").find_packages
 
     conf = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     include = conf["tool"]["setuptools"]["packages"]["find"]["include"]
