@@ -181,6 +181,15 @@ class FootBeltEvents(FootHeightEvents):
     ic_offset_s: float = 0.0
     to_offset_s: float = 0.0
     ic_search_before_s: float = 0.12
+    # TO is searched up to this long after the height segment's end. The Tasks pose
+    # graph's far foot is drawn lifting 50-80 ms before the true toe-off (rendered
+    # samples), so the segment ends early and 0.06 s missed 9 of 11 far-foot TOs on the
+    # normal sample; 0.12 s finds 8 of 11 within 50 ms, the real clip unchanged
+    to_search_after_s: float = 0.12
+    # the Tasks graph's foot points hover higher above the belt in stance than the legacy
+    # graph's: 0.05 legs (0.04 before) keeps whole contacts (real clip: 24 -> 26 valid
+    # strides; samples unchanged or better)
+    contact_threshold_legs: float = 0.05
     to_signal: str = "both"  # "height", "velocity" or "both" (mean of the two)
     to_belt_fraction: float = 0.75
     smooth_hz: float = 6.0  # extra zero-lag low-pass of the foot signals (0 = none)
@@ -260,7 +269,7 @@ class FootBeltEvents(FootHeightEvents):
             lo = max(a - self.ic_search_before_s, prev_to + self.min_swing_s)
             ic[k] = _first_crossing(t, vx, thr_v, lo, mid, -1, mode=self.crossing)
             nxt = ic0[k + 1] if k + 1 < len(ic0) and np.isfinite(ic0[k + 1]) else np.inf
-            hi = min(b + self.search_window_s, nxt - self.min_swing_s)
+            hi = min(b + self.to_search_after_s, nxt - self.min_swing_s)
             to_h = _first_crossing(t, h_toe, self.to_height_legs, mid, hi, +1, last=True,
                                    mode=self.crossing)  # fmt: skip
             to_v = _first_crossing(t, vx_toe, self.to_belt_fraction * belt, mid, hi, +1,

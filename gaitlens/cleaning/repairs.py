@@ -38,9 +38,13 @@ class SwapRepair:
         ("ankle", "heel", "foot_index"),
     )
     # tuned on Fukuchi tracks with injected swaps + the real clip; the prior raised from 0.9
-    # to 1.5 for a rendered left-facing clip (path bridged two swaps, docs/events.md)
+    # to 1.5 for a rendered left-facing clip (path bridged two swaps, docs/events.md), then
+    # to 5 for the Tasks pose graph, whose jitter made 1.5 invent swaps on every other
+    # frame: legs left swapped against truth on the four samples 1.7/9.0/10.0/4.6 % of
+    # frames at 1.5, 1.9/1.0/1.2/4.6 % at 5 (raw track 1.9/14.4/5.2/17.9 %); valid strides
+    # 6/5/9/15 -> 8/15/17/15, real clip 22 -> 24 (docs/events.md)
     switch_cost_legs: float = 0.2
-    swap_prior_legs_per_s: float = 1.5
+    swap_prior_legs_per_s: float = 5.0
     position_weight: float = 0.0
     base_rate_hz: float = 30.0
     missing_leg_prior_legs: float = 0.0  # >0 holds labels where one leg is missing (worse)

@@ -45,7 +45,7 @@ def test_report_is_self_contained(demo_report):
     assert "@media print" in text
     n_png = text.count("data:image/png;base64,")
     n_jpg = text.count("data:image/jpeg;base64,")
-    assert n_png == 4 and n_jpg == 4  # 4 plots, 4 still frames
+    assert n_png == 5 and n_jpg == 4  # 4 plots + the per-stride form timeline, 4 stills
 
 
 def test_report_contents(demo_report):

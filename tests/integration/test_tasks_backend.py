@@ -22,7 +22,7 @@ def full_bundle():
 
 
 def _frames(n: int):
-    from gaitlens import video
+    from gaitlens.io import video
 
     frames = video.read_frames(SAMPLES / "normal.mp4", max_side_px=480)
     try:
@@ -35,7 +35,7 @@ def _frames(n: int):
 def test_assembled_bundle_runs_in_video_mode(full_bundle):
     """PoseLandmarker accepts the metadata written by gaitlens (without it MediaPipe
     refuses the float32 models) and finds the runner on every frame, with masks."""
-    from gaitlens import video
+    from gaitlens.io import video
 
     meta = video.probe(SAMPLES / "normal.mp4")
     full = (meta.width_px, meta.height_px)
