@@ -92,6 +92,31 @@ def clip_pairs(result: dict) -> list:
     return out
 
 
+#: copies of a clip that film the same run differently (bench/invariance.py); their
+#: spread is the noise of comparing sessions filmed differently (``sem_setup``)
+SETUP_COPIES = ("reencoded", "mirrored", "half_size", "quarter_size", "low_bitrate",
+                "fps_half", "padded", "rot_cw3", "rot_ccw3", "dark_low_contrast")  # fmt: skip
+
+
+def setup_spread(results: list) -> dict:
+    """Per metric: the SD of the clip median across the differently filmed copies of
+    each clip (original included), pooled over clips (root mean variance), and the
+    number of clips that gave it."""
+    out = {}
+    for m in METRICS:
+        var = []
+        for res in results:
+            recs = res["records"]
+            vals = [recs[c]["metrics"][m]["pooled"] for c in ("original", *SETUP_COPIES)
+                    if recs.get(c) and recs[c].get("ok")]  # fmt: skip
+            vals = np.asarray([np.nan if v is None else v for v in vals], float)
+            vals = vals[np.isfinite(vals)]
+            if len(vals) >= 3:
+                var.append(np.var(vals, ddof=1))
+        out[m] = (float(np.sqrt(np.mean(var))) if var else float("nan"), len(var))
+    return out
+
+
 def sem_table(results: list) -> dict:
     rows: dict = {}
     for res in results:
@@ -100,6 +125,7 @@ def sem_table(results: list) -> dict:
                 continue
             rows.setdefault((m, leg), []).append((res["name"], method, b - a))
     out = {}
+    spread = setup_spread(results)
     for m in METRICS:
         d = rows.get((m, "pooled"), [])
         entry = _stats([x[2] for x in d])
@@ -116,6 +142,7 @@ def sem_table(results: list) -> dict:
             k: _stats([x[2] for x in d if x[1] == k])["sem"]
             for k in ("video_halves", "stride_halves", "odd_even")
         }
+        entry["sem_setup"], entry["n_clips_setup"] = spread[m]
         for leg in ("near", "far"):
             s = _stats([x[2] for x in rows.get((m, leg), [])])
             entry[f"sem_{leg}_leg"] = s["sem"]
@@ -183,6 +210,8 @@ def package_data(table: dict, results: list) -> dict:
             "sem": float(f"{e['sem']:.6g}"),
             "mdc95": float(f"{e['mdc95']:.6g}"),
             "n_pairs": e["n_pairs"],
+            # spread of the clip median when the same run is filmed differently
+            "sem_setup": float(f"{e['sem_setup']:.6g}"),
         }
         for m, e in table.items()
         if e["n_pairs"] >= 8 and np.isfinite(e["sem"])
@@ -194,6 +223,11 @@ def package_data(table: dict, results: list) -> dict:
             "sessions smaller than MDC95 is within measurement noise (95 %)."
         ),
         "method": METHOD,
+        "method_setup": (
+            "sem_setup = SD of the clip median across copies of one clip filmed "
+            "differently (" + ", ".join(SETUP_COPIES) + "), pooled over clips; used "
+            "instead of sem when two sessions were filmed differently"
+        ),
         "reference": (
             "Weir 2005, J Strength Cond Res 19:231-240; Haley & Fragala-Pinkham 2006, "
             "Phys Ther 86:735-743"

@@ -1,6 +1,7 @@
 """gaitlens: is your running technique loading your hamstrings?
 
-Public API: ``analyze``, ``analyze_folder``, ``load``, ``Analysis``, ``__version__``.
+Public API: ``analyze``, ``analyze_folder``, ``load``, ``Analysis``, ``compare``,
+``history``, ``__version__``.
 Imports are lazy so that ``import gaitlens`` stays fast (no MediaPipe, no network).
 No module of the package imports this one (they read ``_version``), so these lazy
 imports close no import cycle.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from ._version import __version__
 
-__all__ = ["analyze", "analyze_folder", "load", "Analysis", "__version__"]
+__all__ = ["analyze", "analyze_folder", "load", "Analysis", "compare", "history", "__version__"]
 
 
 def __getattr__(name):
@@ -22,6 +23,10 @@ def __getattr__(name):
         from .batch import analyze_folder
 
         return analyze_folder
+    if name in ("compare", "history"):
+        from . import sessions
+
+        return getattr(sessions, name)
     if name == "Analysis":
         from .analysis import Analysis
 

@@ -100,6 +100,14 @@ class Analysis:
             raise RuntimeError("this Analysis was not built by gaitlens.pipeline")
         return self.rerun(self.track, self.config.updated(**options), self.video)
 
+    def compare(self, other: Analysis, labels=("before", "after"), dates=(None, None)):
+        """What changed from this session to ``other`` (a later one), against
+        measurement noise: ``gaitlens.sessions.Comparison`` (``.save(outdir)`` writes
+        compare.html/.json/.csv)."""
+        from .sessions import compare
+
+        return compare(self, other, labels=tuple(labels), dates=tuple(dates))
+
     # ----------------------------------------------------------- plots
     def plot_gait_cycle(self, signal: str = "hip_flexion", **kw):
         from .report import plots

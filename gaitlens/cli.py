@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ._version import __version__
-from .errors import GaitlensError, OutputError
+from .errors import ConfigError, GaitlensError, OutputError, VideoReadError
 
 
 def _add_analysis_options(p: argparse.ArgumentParser) -> None:
@@ -97,6 +97,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address (needs gaitlens[dask])"
     )
     _add_analysis_options(b)
+
+    c = sub.add_parser("compare", help="what changed between two sessions of one runner")
+    c.add_argument("before", help="the earlier session: a video or an analysis folder")
+    c.add_argument("after", help="the later session: a video or an analysis folder")
+    c.add_argument("-o", "--outdir", default="gaitlens_compare",
+                   help="output folder (default: gaitlens_compare)")  # fmt: skip
+    c.add_argument("--labels", nargs=2, metavar=("BEFORE", "AFTER"),
+                   help="names of the sessions (default: the file or folder names)")  # fmt: skip
+    c.add_argument("--dates", nargs=2, metavar=("YYYY-MM-DD", "YYYY-MM-DD"),
+                   help="session dates (default: from the names, else the file times)")  # fmt: skip
+    _add_analysis_options(c)
+
+    h = sub.add_parser("history", help="one runner's sessions over time (trend page)")
+    h.add_argument("sessions", nargs="+", help="videos or analysis folders, one per session")
+    h.add_argument("-o", "--outdir", default="gaitlens_history",
+                   help="output folder (default: gaitlens_history)")  # fmt: skip
+    h.add_argument("--dates", nargs="+", metavar="YYYY-MM-DD",
+                   help="session dates in the order given (default: from the names, else "
+                   "the file times)")  # fmt: skip
+    _add_analysis_options(h)
 
     sub.add_parser("info", help="versions, pose backends and where the model comes from")
     m = sub.add_parser(
@@ -193,6 +213,94 @@ def _summary_text(analysis, outdir: Path) -> str:
     return "\n".join(lines)
 
 
+def _session(path: str, cfg, args):
+    """A session from a video (analysed into ``<video>_gaitlens``, or read back from
+    there when it holds an analysis of it) or from an analysis folder."""
+    from .io.video import probe
+    from .pipeline import analyze, load
+
+    p = Path(path)
+    if p.is_dir():
+        return load(p)
+    if not p.exists():
+        raise VideoReadError(f"{p}: no such video or analysis folder.")
+    meta = probe(p)  # a clear error for a bad video before anything is written
+    outdir = p.with_name(p.stem + "_gaitlens")
+    if (outdir / "analysis.json").is_file() and not args.force:
+        saved = load(outdir)
+        if saved.video.get("size_bytes") == meta.size_bytes:
+            return saved
+    if not args.quiet:
+        print(f"analysing {p} -> {outdir}", file=sys.stderr)
+    return analyze(p, cfg, outdir=outdir, reuse_pose=not args.fresh_pose,
+                   progress=None if not args.quiet else False)  # fmt: skip
+
+
+def _labels(paths, given) -> list:
+    names = list(given) if given else [Path(p.rstrip("/")).name for p in paths]
+    names = [Path(n).stem if not given and Path(n).suffix else n for n in names]
+    out = []
+    for n in names:  # unique, in order
+        k, base = 2, n
+        while n in out:
+            n, k = f"{base} ({k})", k + 1
+        out.append(n)
+    return out
+
+
+def _refuse_existing(outdir: Path, name: str, force: bool) -> None:
+    if (outdir / name).exists() and not force:
+        raise OutputError(f"{outdir}: holds an earlier {name}; pass --force to overwrite it "
+                          "or choose another folder with -o.")  # fmt: skip
+    if outdir.exists() and not outdir.is_dir():
+        raise OutputError(f"{outdir}: exists and is not a folder. Choose another -o.")
+
+
+def _cmd_compare(args) -> int:
+    from .sessions import compare
+
+    outdir = Path(args.outdir)
+    _refuse_existing(outdir, "compare.json", args.force)
+    cfg = _config(args)
+    a, b = (_session(p, cfg, args) for p in (args.before, args.after))
+    c = compare(a, b, labels=tuple(_labels([args.before, args.after], args.labels)),
+                dates=tuple(args.dates or (None, None)))  # fmt: skip
+    c.save(outdir)
+    if not args.quiet:
+        for f in c.findings:
+            print(f.sentence)
+        real = [m for m in c.metrics if m.beyond_noise]
+        names = ", ".join(f"{m.label} [{m.unit}]" for m in real)
+        print(f"{len(real)} of {len(c.metrics)} measures changed beyond measurement noise"
+              + (f": {names}" if real else ""))  # fmt: skip
+        for d in c.differences:
+            print(f"note: {d}")
+        print(f"comparison confidence: {c.confidence}")
+        print(f"report: {outdir / 'compare.html'}")
+    return 0
+
+
+def _cmd_history(args) -> int:
+    from .sessions import history
+
+    if args.dates and len(args.dates) != len(args.sessions):
+        raise ConfigError(f"--dates: {len(args.dates)} dates for {len(args.sessions)} "
+                         "sessions; give one date per session, in the same order.")  # fmt: skip
+    outdir = Path(args.outdir)
+    _refuse_existing(outdir, "history.json", args.force)
+    cfg = _config(args)
+    analyses = [_session(p, cfg, args) for p in args.sessions]
+    h = history(analyses, _labels(args.sessions, None), args.dates or [None] * len(analyses))
+    h.save(outdir)
+    if not args.quiet:
+        for c in h.steps:
+            print(f"{c.before.label} -> {c.after.label}:")
+            for f in c.findings:
+                print(f"  {f.sentence}")
+        print(f"report: {outdir / 'history.html'}")
+    return 0
+
+
 def _cmd_batch(args) -> int:
     from .batch import run_batch_cli
 
@@ -280,6 +388,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     handler = {
         "analyze": _cmd_analyze,
         "batch": _cmd_batch,
+        "compare": _cmd_compare,
+        "history": _cmd_history,
         "info": _cmd_info,
         "install-model": _cmd_install_model,
         "sample": _cmd_sample,

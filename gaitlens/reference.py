@@ -84,10 +84,14 @@ def measurement_noise() -> pd.DataFrame:
     ``n_pairs``: the standard error of measurement from split-clip differences and the
     minimal detectable change ``MDC95 = 1.96 x sqrt(2) x SEM`` (Weir 2005, J Strength
     Cond Res 19:231-240). A change between two sessions smaller than MDC95 is within
-    measurement noise. Measured by ``bench/test_retest.py`` (docs/reliability.md)."""
+    measurement noise. ``sem_setup``: the spread of the clip median when the same run
+    is filmed differently (mirrored, resized, re-encoded, rotated, darker, half frame
+    rate), for comparing sessions filmed differently. Measured by
+    ``bench/test_retest.py`` (docs/reliability.md)."""
     rows = [{"metric": m, **v} for m, v in _noise_raw()["metrics"].items()]
-    df = pd.DataFrame(rows, columns=("metric", "sem", "mdc95", "n_pairs")).set_index("metric")
-    return df.astype({"sem": float, "mdc95": float, "n_pairs": int})
+    cols = ("metric", "sem", "mdc95", "n_pairs", "sem_setup")
+    df = pd.DataFrame(rows, columns=cols).set_index("metric")
+    return df.astype({"sem": float, "mdc95": float, "n_pairs": int, "sem_setup": float})
 
 
 def measurement_noise_info() -> dict:

@@ -72,6 +72,16 @@ OUTPUT_FILES = (*WRITERS, VIDEO_FILE)
 def save(analysis, outdir, video_path=None, progress=None) -> Path:
     """Write all outputs of ``analysis`` to ``outdir`` atomically; ``video_path`` is
     needed for the annotated video (skipped without it or when the config says so)."""
+    return write_folder(
+        outdir, lambda d: _write_all(analysis, d, video_path, progress), OUTPUT_FILES
+    )
+
+
+def write_folder(outdir, write: Callable[[Path], None], names: tuple = ()) -> Path:
+    """Run ``write(tmpdir)`` in a fresh folder next to ``outdir``, then move its files
+    into ``outdir`` (created if needed): either every file lands or none does. Files
+    of ``names`` left in ``outdir`` by an earlier run and not written now are removed;
+    a file called ``*.json`` lands last (its presence marks a finished run)."""
     outdir = Path(outdir)
     parent = outdir.parent if str(outdir.parent) else Path(".")
     try:
@@ -86,8 +96,8 @@ def save(analysis, outdir, video_path=None, progress=None) -> Path:
             "Choose a folder you can write to with -o."
         ) from None
     try:
-        _write_all(analysis, tmp, video_path, progress)
-        _move_into_place(tmp, outdir)
+        write(tmp)
+        _move_into_place(tmp, outdir, names)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -135,13 +145,13 @@ def _write_all(analysis, d: Path, video_path, progress) -> None:
         raise video_error[0]
 
 
-def _move_into_place(tmp: Path, outdir: Path) -> None:
+def _move_into_place(tmp: Path, outdir: Path, names: tuple) -> None:
     if not outdir.exists():
         os.replace(tmp, outdir)
         return
-    for f in OUTPUT_FILES:  # stale outputs of an earlier run must not survive
+    for f in names:  # stale outputs of an earlier run must not survive
         if (outdir / f).exists() and not (tmp / f).exists():
             (outdir / f).unlink()
-    for f in sorted(tmp.iterdir(), key=lambda p: p.name == "analysis.json"):
+    for f in sorted(tmp.iterdir(), key=lambda p: p.suffix == ".json"):
         os.replace(f, outdir / f.name)  # analysis.json last: its presence marks "done"
     tmp.rmdir()

@@ -67,8 +67,21 @@ def _env():
     return env
 
 
-def _png_uri(fig, dpi=100) -> str:
+def png_uri(fig, dpi=100) -> str:
+    """A figure as an embedded PNG data URI."""
     return "data:image/png;base64," + base64.b64encode(plots.figure_png(fig, dpi=dpi)).decode()
+
+
+def template(name: str):
+    """A page template of ``templates/`` (report, compare, history)."""
+    return _env().get_template(name)
+
+
+def escape(text) -> str:
+    """HTML-escaped text."""
+    import markupsafe
+
+    return str(markupsafe.escape(text))
 
 
 def _jpeg_uri(img: np.ndarray, quality: int = 85) -> str:
@@ -506,7 +519,7 @@ def figures_context(analysis) -> dict:
     ):
         try:
             fig, _ = fn()
-            figs[key] = _png_uri(fig)
+            figs[key] = png_uri(fig)
         except Exception as exc:  # one failed plot must not lose the whole report
             figs[key] = None
             figs[f"{key}_error"] = f"{type(exc).__name__}: {exc}"

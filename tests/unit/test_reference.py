@@ -74,7 +74,8 @@ def test_measurement_noise_is_stored_per_metric_with_mdc_from_sem():
     """Test-retest noise (bench/test_retest.py --write): MDC95 = 1.96 sqrt(2) SEM for
     every stored metric, positive, in the column's unit, and known to the registry."""
     noise = reference.measurement_noise()
-    assert list(noise.columns) == ["sem", "mdc95", "n_pairs"]
+    assert list(noise.columns) == ["sem", "mdc95", "n_pairs", "sem_setup"]
+    assert (noise["sem_setup"] > 0).all()  # the same run filmed differently
     known = set(strides.METRICS)
     assert set(noise.index) <= known
     for m in ("cadence_spm", "contact_time_s", "pelvis_lag_pct", "hip_flexion_ic_deg"):
