@@ -178,6 +178,17 @@ class Analysis:
         return self.outdir
 
     # ----------------------------------------------------------- Jupyter
+    def __repr__(self) -> str:
+        """One line: the clip, the strides and the verdicts (the containers behind it
+        are large; the dataclass repr printed all of them)."""
+        clip = Path(str((self.video or {}).get("path", "?"))).name
+        n = 0 if self.strides is None else len(self.strides)
+        verdicts = ", ".join(
+            f"{f.id}: {f.severity if f.judged else 'no verdict'} ({f.confidence})"
+            for f in self.findings
+        )
+        return f"Analysis(clip={clip!r}, strides={n}, findings=[{verdicts}])"
+
     def _repr_html_(self) -> str:
         from .report import html
 

@@ -45,12 +45,15 @@ def quiet_native_stderr():
     File descriptor 2 goes to /dev/null for the duration; the context yields a Python
     text stream on the original stderr so that a progress bar can still be shown.
     """
+    # native code writes to descriptor 2 whatever sys.stderr is (in Jupyter the kernel
+    # forwards descriptor 2 into the notebook, and sys.stderr.fileno() is another one)
+    fd = 2
     try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
+        sys.stderr.flush()
+        os.fstat(fd)
+    except (OSError, ValueError):
         yield sys.stderr
         return
-    sys.stderr.flush()
     saved = os.dup(fd)
     devnull = os.open(os.devnull, os.O_WRONLY)
     stream = os.fdopen(os.dup(saved), "w", buffering=1)

@@ -206,7 +206,10 @@ class TasksPose:
 
     def close(self) -> None:
         if getattr(self, "_landmarker", None) is not None:
-            self._landmarker.close()
+            from .mediapipe import quiet_native_stderr
+
+            with quiet_native_stderr():  # LiteRT logs each accelerator it destroys
+                self._landmarker.close()
             self._landmarker = None
 
     def __enter__(self):

@@ -43,7 +43,9 @@ def plot_compare_cycles(analyses, labels):
             curves = cycle_curves(a, SIGNALS[sig][0].format(side=s), s)
             if not len(curves):
                 continue
-            q1, q3 = np.nanpercentile(curves, [25, 75], axis=0)
+            seen = np.isfinite(curves).any(axis=0)  # strides cover 0-100 % but NaN ends
+            q1, q3 = np.full((2, curves.shape[1]), np.nan)
+            q1[seen], q3[seen] = np.nanpercentile(curves[:, seen], [25, 75], axis=0)
             ax.fill_between(CYCLE_PCT, q1, q3, color=c, alpha=0.18, lw=0)
             ax.plot(CYCLE_PCT, _mean(curves), color=c, lw=2.2,
                     label=f"{lab} ({len(curves)} {s} strides)")  # fmt: skip

@@ -103,6 +103,10 @@ class Comparison:
     #: the two Analysis objects (for the page's curves and stills; not serialised)
     analyses: tuple = field(default=(), repr=False, compare=False)
 
+    def __repr__(self) -> str:
+        return (f"Comparison({self.before.label!r} -> {self.after.label!r}, confidence="
+                f"{self.confidence!r}, changed={self.changed()})")  # fmt: skip
+
     def metrics_table(self) -> pd.DataFrame:
         """One row per metric (compare.csv)."""
         return pd.DataFrame([m.to_dict() for m in self.metrics])
@@ -227,12 +231,13 @@ def compare_finding(before, after, differences: tuple = ()) -> FindingChange:
     name = title[0].lower() + title[1:]
     if not (before.judged and after.judged):
         which = (
-            "either session" if not (before.judged or after.judged)
-            else ("the first session" if not before.judged else "the second session")
+            "neither session gave a verdict" if not (before.judged or after.judged)
+            else ("the first session gave no verdict" if not before.judged
+                  else "the second session gave no verdict")
         )  # fmt: skip
         direction, beyond = "unknown", None
-        sentence = (f"{name}: cannot say whether it changed; {which} gave no verdict "
-                    "(see its report's confidence reasons).")  # fmt: skip
+        sentence = (f"{name}: cannot say whether it changed; {which} "
+                    "(see the report's confidence reasons).")  # fmt: skip
     else:
         rb, ra = SEVERITY_RANK[before.severity], SEVERITY_RANK[after.severity]
         overlap = _overlap(before.score_interval, after.score_interval)
