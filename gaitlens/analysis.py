@@ -24,7 +24,7 @@ from .io import outputs
 from .io.jsonsafe import json_safe, records
 from .io.track import PoseTrack
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 OUTPUT_FILES = outputs.OUTPUT_FILES
 
 
@@ -156,6 +156,10 @@ class Analysis:
             },
             "config": self.config.to_dict(),
         }
+        if self.clean is not None and self.track is not None:
+            from .sessions.facts import session_facts
+
+            out["session"] = session_facts(self).to_dict()
         if self.clean is not None:
             out["runner"] = {
                 "facing": getattr(self.clean, "facing", None),

@@ -42,6 +42,15 @@ from .summary import (
 )
 
 ERROR_LOG = "error.log"
+#: analysis.json "session" field -> summary column (gaitlens.sessions.facts)
+SESSION_COLUMNS = {
+    "date": "session_date",
+    "belt_speed_legs_s": "speed_legs_per_s",
+    "fps": "fps",
+    "leg_share_of_frame": "leg_share_of_frame",
+    "side_view_score": "side_view_score",
+    "near_side": "near_side",
+}
 DASK_CONNECT_TIMEOUT_S = 10.0
 _THREAD_ENV = (
     "OMP_NUM_THREADS",
@@ -83,6 +92,11 @@ def _row(job: ClipJob, status: str, reason: str = "", data: Optional[dict] = Non
         if data
         else {"cadence_spm": None, "contact_time_s": None, "n_strides": None}
     )
+    # how the session was filmed and run, to compare runners and sessions
+    sess = (data or {}).get("session") or {}
+    for key, col in SESSION_COLUMNS.items():
+        v = sess.get(key)
+        row[col] = round(v, 4) if isinstance(v, float) else v
     for f in (data or {}).get("faults") or []:
         fid = f.get("id")
         if fid:

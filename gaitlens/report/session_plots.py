@@ -173,10 +173,12 @@ def plot_history(hist, metrics=None):
         err = np.vstack([med - d["low"].to_numpy(float) * f, d["high"].to_numpy(float) * f - med])
         ax.errorbar(xs, med, yerr=np.clip(err, 0, None), fmt="o-", color=TREND_COLOR, lw=1.8,
                     capsize=4, label="median, 95 % interval")  # fmt: skip
-        finite = med[np.isfinite(med)]
-        if len(finite):
-            pad = max(np.ptp(finite), abs(float(np.median(finite))) * 0.1, 1.0)
-            ax.set_ylim(finite.min() - pad, finite.max() + pad)
+        span = np.r_[med, d["low"].to_numpy(float) * f, d["high"].to_numpy(float) * f]
+        span = span[np.isfinite(span)]
+        if len(span):  # every interval in view, with room around it
+            pad = max(0.25 * np.ptp(span), abs(float(np.median(span))) * 0.05, 0.5)
+            ax.set_ylim(span.min() - pad, span.max() + pad)
+        ax.set_xlim(-0.4, len(names) - 0.6)
         ax.set_xticks(x)
         ax.set_xticklabels(names, fontsize="x-small")
         ax.set_title(f"{lab.text} [{lab.unit}]" if lab.unit else lab.text, loc="left",

@@ -94,9 +94,11 @@ def belt_speed_legs_s(analysis) -> float:
     if clean is None or st is None or not len(st) or "to_s" not in st:
         return float("nan")
     t = clean.time_s
-    side = clean.near_side
-    vx = np.gradient(clean.points[f"{side}_ankle"][:, 0], t)
-    rows = st[st["side"] == side]
+    ankle = clean.points.get(f"{clean.near_side}_ankle")
+    if ankle is None or len(t) < 2:
+        return float("nan")
+    vx = np.gradient(ankle[:, 0], t)
+    rows = st[st["side"] == clean.near_side]
     speeds = []
     for a, b in zip(rows["ic_s"].to_numpy(float), rows["to_s"].to_numpy(float)):
         q = 0.25 * (b - a)

@@ -47,6 +47,14 @@ def fake_analyze(video, config, *, outdir, progress, reuse_pose):
             for i, f in enumerate(FAULTS)
         ],
         "config": json_safe(config.to_dict()),  # as Analysis.to_dict stores it
+        "session": {
+            "date": "2026-11-0" + str(size % 9 + 1),
+            "belt_speed_legs_s": 3.5,
+            "fps": 60.0,
+            "leg_share_of_frame": 0.33,
+            "side_view_score": 0.9,
+            "near_side": "right",
+        },  # fmt: skip
     }
     (out / "analysis.json").write_text(json.dumps(data))
     (out / "report.html").write_text("<html></html>")
@@ -160,6 +168,11 @@ def test_summary_csv_round_trips_and_columns_are_fixed(clips, tmp_path):
     assert cols[:6] == list(batch.BASE_COLUMNS) and cols[-2:] == list(batch.LINK_COLUMNS)
     for f in FAULTS:
         assert f"{f}_severity" in cols and f"{f}_confidence" in cols
+    # what is needed to compare runners and sessions (issue 22)
+    ok = df[df["status"] == "ok"]
+    assert set(ok["session_date"]) <= {f"2026-11-0{k}" for k in range(1, 10)}
+    assert (ok["speed_legs_per_s"] == 3.5).all() and (ok["fps"] == 60.0).all()
+    assert {"leg_share_of_frame", "side_view_score", "near_side"} <= set(cols)
     back = batch.read_summary(out)
     pd.testing.assert_frame_equal(back, df, check_dtype=False)
     assert not list(out.glob(".*tmp"))  # no temporary files left behind

@@ -90,7 +90,7 @@ def test_analysis_json_validates(analysis):
     data = json.loads(analysis.to_json())
     export.validate_analysis_json(data)
     export.validate_analysis_json(analysis.to_json())  # JSON text too
-    assert data["schema_version"] == "1.1"
+    assert data["schema_version"] == "1.2"
 
 
 @pytest.mark.parametrize(
