@@ -161,7 +161,7 @@ def markdown(s: dict) -> str:
         e = s[lev]
         share = f"{100 * e['share_right']:.0f} %" if e["share_right"] is not None else "–"
         lines.append(f"| {lev} | {e['n']} | {e['right']} | {share} | {target[lev]} |")
-    lines += ["", "Per degradation (right / findings at high, medium; findings with no verdict):", "",
+    lines += ["", "Per degradation (right / findings at high, medium; no verdict):", "",
               "| degradation | high | medium | no verdict |", "|---|---|---|---|"]  # fmt: skip
     for c in CONDITIONS:
         h, m, nv = (s[lev]["by_condition"][c] for lev in ("high", "medium", "no verdict"))

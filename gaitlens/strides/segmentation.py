@@ -178,11 +178,58 @@ def segment(events, clean=None, config=None) -> StrideTable:
     return StrideTable(valid=valid, rejected=rejected)
 
 
+def rhythm_stride_time(valid: pd.DataFrame, min_ics: int = 4) -> float:
+    """The clip's stride time from the rhythm of its valid foot strikes: per side, the
+    valid strides are chained into runs (a stride whose IC is the previous one's next
+    IC continues the run; a stride set aside in between starts a new one), the strikes
+    of a run are numbered ``k = 0, 1, ...`` and ``t = a_run + T k`` is fitted by least
+    squares with one intercept per run and one common stride time ``T``; strikes more
+    than 3 robust SDs off their line are dropped and the lines refitted. This is the
+    mean stride time over the clip (elapsed time over strides), which averages each
+    strike's timing error over a run instead of taking the median of noisy single
+    strides (at 30 fps one frame is 4.7 % of a 0.7 s stride). Falls back to the median
+    stride time with fewer than ``min_ics`` strikes in runs of two strides or more."""
+    fallback = float(np.nanmedian(valid["stride_time_s"]))
+    ks, ts, runs_ = [], [], []
+    run_id = 0
+    for side in SIDES:
+        r = valid[valid["side"] == side].sort_values("ic_s")
+        a, b = r["ic_s"].to_numpy(float), r["next_ic_s"].to_numpy(float)
+        i = 0
+        while i < len(a):  # strides of one side, a few dozen
+            j = i
+            while j + 1 < len(a) and abs(a[j + 1] - b[j]) < 1e-6:
+                j += 1
+            if j > i:  # a run of two strides or more: its strikes and their numbers
+                t = np.r_[a[i : j + 1], b[j]]
+                ks.append(np.arange(len(t), dtype=float))
+                ts.append(t)
+                runs_.append(np.full(len(t), run_id))
+                run_id += 1
+            i = j + 1
+    if not ks or sum(len(t) for t in ts) < min_ics:
+        return fallback
+    k, t, run = np.concatenate(ks), np.concatenate(ts), np.concatenate(runs_)
+    x = np.column_stack([k] + [(run == j).astype(float) for j in range(run_id)])
+    keep = np.isfinite(t)
+    coef = np.linalg.lstsq(x[keep], t[keep], rcond=None)[0]
+    for _ in range(2):  # drop strikes far off their line, fit again
+        res = t - x @ coef
+        new_keep = np.isfinite(t) & (np.abs(res) <= 3.0 * max(robust_sd(res[keep]), 1e-3))
+        if new_keep.sum() < min_ics or (new_keep == keep).all():
+            break
+        keep = new_keep
+        coef = np.linalg.lstsq(x[keep], t[keep], rcond=None)[0]
+    stride = float(coef[0])
+    # a rhythm that disagrees with the strides themselves by over 10 %: trust neither fit
+    return stride if abs(stride / fallback - 1.0) < 0.1 else fallback
+
+
 def summarize(table: StrideTable) -> dict:
     """Clip summary of the valid strides, robust to a stray stride: per timing column
     the median and the robust SD (1.4826 x MAD, ``signals.robust_sd``); the clip
-    cadence from the median stride time; per side the medians; stride counts and the
-    left/right contact-time symmetry."""
+    cadence from the rhythm of all valid strikes (``rhythm_stride_time``); per side the
+    medians; stride counts and the left/right contact-time symmetry."""
     v = table.valid
     out: dict = {"n_strides": int(len(v)), "n_rejected": int(len(table.rejected))}
     for col in ("cadence_spm", "stride_time_s", "contact_time_s", "flight_time_s",
@@ -191,8 +238,8 @@ def summarize(table: StrideTable) -> dict:
         x = x[np.isfinite(x)]
         out[col] = float(np.median(x)) if len(x) else float("nan")
         out[f"{col}_sd"] = robust_sd(x) if len(x) > 1 else 0.0
-    if len(v):  # steps per minute from the median stride time (two steps a stride)
-        out["cadence_spm"] = float(120.0 / np.nanmedian(v["stride_time_s"]))
+    if len(v):  # steps per minute from the clip's stride rhythm (two steps a stride)
+        out["cadence_spm"] = float(120.0 / rhythm_stride_time(v))
     for side in SIDES:
         s = v[v.side == side]
         out[side] = {"n_strides": int(len(s))}
