@@ -75,8 +75,9 @@ def clip_row(name: str) -> dict:
     per_change = []
     for t in truth:
         err = min((c - t for c in cuts), key=abs) if cuts else float("nan")
+        found = bool(cuts) and abs(err) <= 2 * stride_s
         per_change.append({"time_s": t, "nearest_cut_s": (t + err) if cuts else None,
-                           "error_s": err, "found": bool(cuts) and abs(err) <= 2 * stride_s})  # fmt: skip
+                           "error_s": err, "found": found})  # fmt: skip
     spurious = [c for c in cuts if all(abs(c - t) > 2 * stride_s for t in truth)]
     return {
         "clip": name,
@@ -117,7 +118,8 @@ def markdown(clips: list, steady: list) -> str:
         err = ", ".join("–" if not np.isfinite(c["error_s"]) else f"{c['error_s']:+.2f}"
                         for c in r["found"])  # fmt: skip
         lines.append(f"| {r['clip']} | {t} | {ok} of {len(r['found'])} | {err} | "
-                     f"{len(r['spurious_cuts_s'])} | {', '.join(r['metrics_changed'])} |")  # fmt: skip
+                     f"{len(r['spurious_cuts_s'])} | "
+                     f"{', '.join(r['metrics_changed'])} |")  # fmt: skip
     ok = [r for r in steady if "error" not in r]
     bad = [r for r in ok if r["n_changes"]]
     lines += ["", f"Steady clips: {len(ok)} tracks analysed ({len(steady) - len(ok)} could "
