@@ -17,8 +17,11 @@ measured test-retest error (``gaitlens.reference.measurement_noise``):
   best split of a segment is kept when ``T_k`` exceeds the Bonferroni-corrected normal
   quantile over all candidate splits and metrics (family error ``FAMILY_ALPHA``), the
   shift of the medians is larger than the metric's MDC95 (a smaller one is within
-  measurement noise, docs/reliability.md) and both sides hold at least
-  ``min_strides_per_side`` strides in each part; each part is then searched again.
+  measurement noise, docs/reliability.md), at least one leg holds
+  ``min_strides_per_side`` strides in each part (each part twice that in all), and every
+  leg that does shifts the same way by at least ``per_side_mdc`` MDC95 (a leg with
+  fewer strides on one side of the cut, often the far leg whose strides were set aside,
+  is not asked to confirm); each part is then searched again.
 
 Change times of different metrics that fall within ``merge_strides`` strides of each
 other are one change in form; ``segments`` cuts the clip there.
@@ -115,11 +118,15 @@ def _best_split(x: np.ndarray, side: np.ndarray, min_per_side: int) -> tuple:
     mean_a = cs[:-1] / k
     mean_b = (cs[-1] - cs[:-1]) / (n - k)
     t = np.sqrt(k * (n - k) / n) * np.abs(mean_a - mean_b)
-    counts = {s: np.cumsum(side == s) for s in SIDES}
-    ok = np.ones(n - 1, bool)
+    # a leg counts where both parts hold ``min_per_side`` of its strides; at least one leg
+    # must count and each part hold twice that many strides (the far leg's strides are
+    # often set aside: its absence must not hide a change the near leg shows clearly)
+    any_leg = np.zeros(n - 1, bool)
     for s in SIDES:
-        before = counts[s][:-1]
-        ok &= (before >= min_per_side) & (counts[s][-1] - before >= min_per_side)
+        before = np.cumsum(side == s)[:-1]
+        after = int((side == s).sum()) - before
+        any_leg |= (before >= min_per_side) & (after >= min_per_side)
+    ok = any_leg & (k >= 2 * min_per_side) & (n - k >= 2 * min_per_side)
     if not ok.any():
         return -1, 0.0
     t = np.where(ok, t, -np.inf)
@@ -129,15 +136,16 @@ def _best_split(x: np.ndarray, side: np.ndarray, min_per_side: int) -> tuple:
 
 def _shift_ok(x, side, a, cut, b, mdc95, limits, mdc_factor) -> bool:
     """The shift between x[a:cut] and x[cut:b] is larger than ``mdc_factor`` MDC95
-    pooled and ``per_side_mdc`` MDC95 on each side alone (same sign)."""
+    pooled and ``per_side_mdc`` MDC95 on each leg alone (same sign), for each leg that
+    has ``min_strides_per_side`` strides in both parts."""
     d = np.median(x[cut:b]) - np.median(x[a:cut])
     if abs(d) <= mdc_factor * mdc95:
         return False
     if limits.per_side_mdc > 0:
         for s in SIDES:
             u, v = x[a:cut][side[a:cut] == s], x[cut:b][side[cut:b] == s]
-            if not len(u) or not len(v):
-                return False
+            if min(len(u), len(v)) < limits.min_strides_per_side:
+                continue  # this leg is barely measured on one side of the cut
             ds = np.median(v) - np.median(u)
             if np.sign(ds) != np.sign(d) or abs(ds) <= limits.per_side_mdc * mdc95:
                 return False
