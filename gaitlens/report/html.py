@@ -428,6 +428,22 @@ def quality_context(analysis, findings) -> dict:
             f"{float(view['side_view_score']):.2f}",
             "1 = clean side view; lower = the camera looks partly from the front or back",
         )
+    if isinstance(view, dict) and _finite(view.get("camera_yaw_deg")):
+        yaw = float(view["camera_yaw_deg"])
+        verdict = view.get("camera_yaw_verdict")
+        err = float(view.get("camera_yaw_error_deg") or 0)
+        note = "towards the runner's front" if yaw >= 0 else "towards the runner's back"
+        note += f", estimated from the shoulders (about ±{err:.0f}°)"
+        if _finite(view.get("camera_yaw_warn_deg")) and _finite(view.get("camera_yaw_refuse_deg")):
+            note += (
+                f"; a warning from {float(view['camera_yaw_warn_deg']):.0f}°, no verdict from "
+                f"{float(view['camera_yaw_refuse_deg']):.0f}°"
+            )
+        if verdict == "refuse":
+            note += ": the angles are too foreshortened to judge"
+        elif verdict == "warn":
+            note += ": the angles are foreshortened beyond their stated accuracy"
+        add("camera turned from the side view (estimated)", f"about {abs(yaw):.0f}°", note)
     elif isinstance(view, str):
         add("camera view", view)
     sw = q.get("swaps_repaired")
