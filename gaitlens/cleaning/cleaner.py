@@ -76,10 +76,11 @@ def camera_yaw_warnings(view: dict, check: CameraYaw) -> list:
     verdict = view.get("camera_yaw_verdict")
     if verdict not in ("warn", "refuse"):
         return []
-    yaw = float(view["camera_yaw_deg"])
+    mag = float(view["camera_yaw_abs_deg"])
+    where = check.direction_text(view.get("camera_yaw_direction", ""))
     text = (
-        f"the camera looks turned about {abs(yaw):.0f} deg {check.direction(yaw)} from the "
-        f"side view (estimated from the shoulders, about ±{check.error_deg:.0f} deg); "
+        f"the camera looks turned about {mag:.0f} deg {where} from the side view "
+        f"(estimated from the shoulders, about ±{check.error_deg:.0f} deg); "
     )
     if verdict == "refuse":
         text += (
@@ -205,7 +206,8 @@ def clean(track: PoseTrack, config=None) -> CleanTrack:
         leg_px = leg_img
 
     # camera turned from the side view: needs the near/far labels settled (above)
-    view = {**view, **cfg.yaw.estimate(filt, near, leg_px)}
+    backend = str((track.backend or {}).get("name", ""))
+    view = {**view, **cfg.yaw.estimate(filt, near, leg_px, backend)}
     warnings += camera_yaw_warnings(view, cfg.yaw)
 
     act = cfg.activity.classify(filt, fs, leg_px)
