@@ -196,7 +196,6 @@ def measure(runner: str, name: str, yaw: float, pitch: float, run, track) -> dic
         for role, v in (("all", v_all), ("near", v_near)):
             v = v[np.isfinite(v)]
             row[f"{m}_{role}"] = float(np.median(v)) if len(v) else np.nan
-            row[f"{m}_{role}_rmse"] = float(np.sqrt(np.mean((v - tr) ** 2))) if len(v) else np.nan
     # per-frame angles against the truth (what README's angle accuracy states)
     row.update(frame_errors(a, run))
     row["warnings"] = list(a.warnings)
@@ -542,6 +541,14 @@ def markdown(df: pd.DataFrame, geom: pd.DataFrame) -> str:
     return "\n".join(L) + "\n"
 
 
+def _rounded(v):
+    if isinstance(v, dict):
+        return {k: _rounded(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_rounded(x) for x in v]
+    return round(v, 4) if isinstance(v, float) else v
+
+
 def _jsonable(v):
     if isinstance(v, pd.DataFrame):
         return json.loads(v.to_json(orient="index" if v.index.dtype == object else "records"))
@@ -575,11 +582,13 @@ def main(argv=None) -> int:
     geom = None if a.no_geometry else geometry_sweep(a.runners)
     s = summary(df, geom)
     a.out.parent.mkdir(parents=True, exist_ok=True)
+    summ = json.loads(json.dumps(s, default=_jsonable))
     a.out.write_text(json.dumps({
-        "clips": json.loads(df.to_json(orient="records")),
-        "projection_clips": None if geom is None else json.loads(geom.to_json(orient="records")),
-        "summary": json.loads(json.dumps(s, default=_jsonable)),
-    }, indent=1))  # fmt: skip
+        "clips": json.loads(df.round(4).to_json(orient="records")),
+        "projection_clips": None if geom is None
+        else json.loads(geom.round(4).to_json(orient="records")),
+        "summary": _rounded(summ),
+    }, separators=(",", ":")))  # fmt: skip
     a.out.with_suffix(".md").write_text(markdown(df, geom), encoding="utf-8")
     print(markdown(df, geom))
     return 0
