@@ -282,6 +282,21 @@ def choose_angles(camera: pd.DataFrame) -> dict:
     return out
 
 
+def counts(g: pd.DataFrame, y) -> dict:
+    """Range of the leave-one-out estimates and the clips warned / not judged, with the
+    shipped curve (fitted on all runners) and with the leave-one-out curves."""
+    loo = g["estimate_loo_abs_deg"]
+    return {
+        "loo_abs_min": float(loo.min()),
+        "loo_abs_max": float(loo.max()),
+        "warned": int((g["verdict"] != "side").sum()),
+        "refused": int((g["verdict"] == "refuse").sum()),
+        "warned_loo": int((loo >= y.warn_deg).sum()),
+        "refused_loo": int((loo >= y.refuse_deg).sum()),
+        "clips": int(len(g)),
+    }
+
+
 def calibration(df: pd.DataFrame) -> dict:
     """The estimator's calibration curve (mean shoulder offset of the renders at each
     camera angle, -30..+30 deg; 0 deg pools the pitched clips) and its leave-one-runner-
@@ -318,21 +333,8 @@ def calibration(df: pd.DataFrame) -> dict:
     per = {}
     for mag in sorted(est["yaw_deg"].abs().unique()):
         g = est[(est["yaw_deg"].abs() == mag) & (est["pitch_deg"] == 0)]
-        per[f"yaw {mag:.0f}"] = {
-            "loo_abs_min": float(g["estimate_loo_abs_deg"].min()),
-            "loo_abs_max": float(g["estimate_loo_abs_deg"].max()),
-            "warned": int((g["verdict"] != "side").sum()),
-            "refused": int((g["verdict"] == "refuse").sum()),
-            "clips": int(len(g)),
-        }
-    g = est[est["pitch_deg"] != 0]
-    per["pitch 10"] = {
-        "loo_abs_min": float(g["estimate_loo_abs_deg"].min()),
-        "loo_abs_max": float(g["estimate_loo_abs_deg"].max()),
-        "warned": int((g["verdict"] != "side").sum()),
-        "refused": int((g["verdict"] == "refuse").sum()),
-        "clips": int(len(g)),
-    }
+        per[f"yaw {mag:.0f}"] = counts(g, shipped)
+    per["pitch 10"] = counts(est[est["pitch_deg"] != 0], shipped)
     return {
         "curve_offsets_legs": [round(float(v), 3) for v in full],
         "curve_angles_deg": [-45.0, *knots, 45.0],
@@ -516,11 +518,13 @@ def markdown(df: pd.DataFrame, geom: pd.DataFrame) -> str:
               f"{e['curve_angles_deg']} deg; shipped {e['shipped_offsets_legs']}.",
               f"Leave-one-runner-out error, |yaw| <= 30 deg: {e['loo_rmse_abs_deg']:.1f} deg "
               f"RMS (magnitude), {e['loo_rmse_signed_deg']:.1f} deg (signed).", "",
-              "| camera | estimate min | estimate max | warned | refused | clips |",
-              "|---|---|---|---|---|---|"]  # fmt: skip
+              "| camera | estimate (leave-one-out) min | max | warned | not judged | "
+              "warned (leave-one-out) | not judged (leave-one-out) | clips |",
+              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for k, v in e["by_angle"].items():
             L.append(f"| {k} | {v['loo_abs_min']:.1f} | {v['loo_abs_max']:.1f} | "
-                     f"{v['warned']} | {v['refused']} | {v['clips']} |")  # fmt: skip
+                     f"{v['warned']} | {v['refused']} | {v['warned_loo']} | "
+                     f"{v['refused_loo']} | {v['clips']} |")  # fmt: skip
     L += ["", "## Every clip", ""]
     cols = ["runner", "clip", "n_valid", "n_rejected", "view_side_view_score",
             "view_shoulder_offset_legs", "view_camera_yaw_deg", "view_camera_yaw_abs_deg",
