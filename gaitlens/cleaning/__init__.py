@@ -4,12 +4,13 @@
 (``checks.ViewCheck``), leg-swap and foot-collapse repair, outliers and gaps
 (``repairs``), zero-lag low-pass (``filters.LowPass``, on a uniform grid for
 variable-frame-rate clips: ``filters.UniformResampler``) and the running/walking check
-(``checks.ActivityClassifier``).
+(``checks.ActivityClassifier``); after the leg labels are settled it estimates how far
+the camera is turned from the side view (``checks.CameraYaw``).
 """
 
 from __future__ import annotations
 
-from .checks import ActivityClassifier, ViewCheck
+from .checks import ActivityClassifier, CameraYaw, ViewCheck
 from .cleaner import USED_POINTS, CleaningConfig, clean
 from .filters import LowPass, UniformResampler, interp_rows
 from .repairs import FootCollapseRepair, GapFiller, HampelOutliers, SwapRepair
@@ -18,6 +19,7 @@ from .track import CleanTrack
 __all__ = [
     "USED_POINTS",
     "ActivityClassifier",
+    "CameraYaw",
     "CleanTrack",
     "CleaningConfig",
     "FootCollapseRepair",

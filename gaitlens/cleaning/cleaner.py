@@ -29,7 +29,7 @@ from ..io.track import PoseTrack
 from ..pose.skeleton import LEG_POINTS
 from ..schema import SIDES
 from ..signals import leg_length_px, nanmean_rows
-from .checks import ActivityClassifier, ViewCheck
+from .checks import ActivityClassifier, CameraYaw, ViewCheck
 from .filters import LowPass, UniformResampler
 from .repairs import FootCollapseRepair, GapFiller, HampelOutliers, SwapRepair
 from .track import CleanTrack
@@ -52,6 +52,7 @@ class CleaningConfig:
     gaps: GapFiller = field(default_factory=GapFiller)
     lowpass: LowPass = field(default_factory=LowPass)
     view: ViewCheck = field(default_factory=ViewCheck)
+    yaw: CameraYaw = field(default_factory=CameraYaw)
     activity: ActivityClassifier = field(default_factory=ActivityClassifier)
     resample: UniformResampler = field(default_factory=UniformResampler)
     min_visibility: float = 0.2
@@ -68,6 +69,30 @@ def _resolve(config) -> CleaningConfig:
     if isinstance(config, CleaningConfig):
         return config
     return config.cleaning_config()
+
+
+def camera_yaw_warnings(view: dict, check: CameraYaw) -> list:
+    """The warning for a camera turned from the side view (``CameraYaw`` verdict)."""
+    verdict = view.get("camera_yaw_verdict")
+    if verdict not in ("warn", "refuse"):
+        return []
+    mag = float(view["camera_yaw_abs_deg"])
+    where = check.direction_text(view.get("camera_yaw_direction", ""))
+    text = (
+        f"the camera looks turned about {mag:.0f} deg {where} from the side view "
+        f"(estimated from the shoulders, about ±{check.error_deg:.0f} deg); "
+    )
+    if verdict == "refuse":
+        text += (
+            f"beyond about {check.refuse_true_deg:.0f} deg the hip and knee angles are off by "
+            "more than twice their stated accuracy, so the findings are not judged"
+        )
+    else:
+        text += (
+            f"from about {check.warn_true_deg:.0f} deg the hip and knee angles are off by more "
+            "than their stated accuracy"
+        )
+    return [text + "; film with the camera square to the treadmill, level with the hips"]
 
 
 # ---------------------------------------------------------------------- main
@@ -179,6 +204,11 @@ def clean(track: PoseTrack, config=None) -> CleanTrack:
     leg_px = leg_length_px(filt, near)
     if not np.isfinite(leg_px):
         leg_px = leg_img
+
+    # camera turned from the side view: needs the near/far labels settled (above)
+    backend = str((track.backend or {}).get("name", ""))
+    view = {**view, **cfg.yaw.estimate(filt, near, leg_px, backend)}
+    warnings += camera_yaw_warnings(view, cfg.yaw)
 
     act = cfg.activity.classify(filt, fs, leg_px)
     if act.get("segment_fraction", 1.0) < 0.9:

@@ -50,6 +50,16 @@ def clip_confidence(fid: str, quality: dict, rules: dict) -> tuple:
         limit("low", f"the camera does not film from the side (side-view score {score:.2f})")
     elif view.get("verdict") == "oblique":
         limit("medium", f"the camera view is oblique (side-view score {score:.2f})")
+    # camera turned from the side view (gaitlens.cleaning.CameraYaw: estimate, limits)
+    yaw_verdict = view.get("camera_yaw_verdict")
+    if yaw_verdict in ("warn", "refuse"):
+        turned = (
+            f"the camera is turned about {abs(view['camera_yaw_deg']):.0f} deg from the side view"
+        )
+        if yaw_verdict == "refuse":
+            limit("low", f"{turned}: hip and knee angles are off by more than twice their accuracy")
+        else:
+            limit("medium", f"{turned}: hip and knee angles are off by more than their accuracy")
     n_valid = quality.get("n_valid_strides")
     n_rej = quality.get("n_rejected_strides")
     if n_valid is not None and n_rej:

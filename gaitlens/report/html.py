@@ -18,6 +18,7 @@ from typing import Optional
 import numpy as np
 
 from .._version import __version__
+from ..cleaning.checks import CameraYaw
 from ..faults.rules import fault_titles, load_rules, param
 from ..pelvis import TILT_SEEN_CONFIDENCE
 from ..schema import FAULT_IDS, SIDES
@@ -428,6 +429,22 @@ def quality_context(analysis, findings) -> dict:
             f"{float(view['side_view_score']):.2f}",
             "1 = clean side view; lower = the camera looks partly from the front or back",
         )
+    if isinstance(view, dict) and _finite(view.get("camera_yaw_abs_deg")):
+        verdict = view.get("camera_yaw_verdict")
+        err = float(view.get("camera_yaw_error_deg") or 0)
+        note = CameraYaw.direction_text(view.get("camera_yaw_direction", ""))
+        note += f", estimated from the shoulders (about ±{err:.0f}°)"
+        if _finite(view.get("camera_yaw_warn_deg")) and _finite(view.get("camera_yaw_refuse_deg")):
+            note += (
+                f"; a warning from {float(view['camera_yaw_warn_deg']):.0f}°, no verdict from "
+                f"{float(view['camera_yaw_refuse_deg']):.0f}°"
+            )
+        if verdict == "refuse":
+            note += ": the angles are too foreshortened to judge"
+        elif verdict == "warn":
+            note += ": the angles are foreshortened beyond their stated accuracy"
+        mag = float(view["camera_yaw_abs_deg"])
+        add("camera turned from the side view (estimated)", f"about {mag:.0f}°", note)
     elif isinstance(view, str):
         add("camera view", view)
     sw = q.get("swaps_repaired")

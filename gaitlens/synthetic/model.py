@@ -88,6 +88,10 @@ class RunnerParams:
     camera_distance_m: float = 4.0
     camera_height_m: float = 0.85
     runner_height_frac: float = 0.70  # standing height / image height at the body plane
+    # camera turned away from the side view (``run.Camera``): yaw about the vertical
+    # axis, > 0 towards the runner's front; pitch, > 0 raised and looking down
+    camera_yaw_deg: float = 0.0
+    camera_pitch_deg: float = 0.0
     phase_offset: float = 0.1  # stride phase of the first frame (0 = right IC)
     # noise (render)
     sensor_noise_std: float = 0.0  # gaussian, 8-bit levels

@@ -51,6 +51,17 @@ class Style:
     shank_r: tuple = (0.050, 0.056, 0.033)  # knee, calf, ankle
     upper_arm_r: tuple = (0.047, 0.040, 0.036)
     forearm_r: tuple = (0.036, 0.032, 0.026)
+    #: solid body: trunk, pelvis, head, neck and limbs drawn as their side outline swept
+    #: across the body's width (a prism), so a turned camera sees the chest or back
+    #: and round limbs rather than flat cut-outs. None: solid only when the camera is
+    #: turned (``RunnerParams.camera_yaw_deg`` / ``camera_pitch_deg``), which keeps the
+    #: side-view renders as they were
+    solid: Optional[bool] = None
+    trunk_half_width_m: float = 0.15  # chest breadth about 0.30 m (1.75 m runner)
+    pelvis_half_width_m: float = 0.16  # hip breadth about 0.33 m
+    head_half_width_m: float = 0.075
+    neck_half_width_m: float = 0.05
+    limb_depth_frac: float = 0.8  # a limb's half-depth / its mid-length radius
 
 
 def _shade(c, k):
@@ -65,6 +76,30 @@ def _fill(img, pts_px, color, outline: Optional[float] = None):
     cv2.fillPoly(img, [p], color, lineType=cv2.LINE_AA, shift=SHIFT)
     if outline is not None:
         cv2.polylines(img, [p], True, _shade(color, outline), 1, lineType=cv2.LINE_AA, shift=SHIFT)
+
+
+def _fill_union(img, polys_px, color, ss: int = 4):
+    """Anti-aliased union of polygons (one colour): drawn one by one into a ``ss`` x
+    supersampled mask of their bounding box (OpenCV fills overlapping polygons of one
+    call by the even-odd rule), averaged down to coverage and blended in."""
+    import cv2
+
+    allp = np.vstack(polys_px)
+    h, w = img.shape[:2]
+    x0, y0 = (max(0, int(np.floor(v)) - 1) for v in allp.min(axis=0))
+    x1 = min(w, int(np.ceil(allp[:, 0].max())) + 2)
+    y1 = min(h, int(np.ceil(allp[:, 1].max())) + 2)
+    if x1 <= x0 or y1 <= y0:
+        return
+    mask = np.zeros(((y1 - y0) * ss, (x1 - x0) * ss), np.uint8)
+    off = np.array([x0, y0], float)
+    for poly in polys_px:
+        q = np.round(((np.asarray(poly) - off + 0.5) * ss - 0.5) * _S).astype(np.int32)
+        cv2.fillPoly(mask, [q], 255, lineType=cv2.LINE_8, shift=SHIFT)
+    a = cv2.resize(mask, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+    a = (a.astype(np.float32) / 255.0)[..., None]
+    roi = img[y0:y1, x0:x1].astype(np.float32)
+    img[y0:y1, x0:x1] = np.round(roi * (1 - a) + np.asarray(color, np.float32) * a).astype(np.uint8)
 
 
 def _circle(img, c_px, r_px, color):
@@ -108,6 +143,8 @@ class Renderer:
         self.cam = run.camera
         self.style = style or Style()
         self.k = self.p.height_m / 1.75  # body-width scale
+        solid = self.style.solid
+        self.solid = bool(getattr(self.cam, "turned", False)) if solid is None else bool(solid)
         self._bg = self._background()
 
     # ------------------------------------------------------------- projection helpers
@@ -116,6 +153,26 @@ class Renderer:
 
     def rpx(self, r_m, z_m=0.0):
         return r_m * self.cam.px_per_m(z_m)
+
+    def part(self, img, poly_m, z_m, color, outline=None, half_width_m: float = 0.0):
+        """One body part: its side outline (metres, analysis frame) at depth ``z_m``;
+        with ``self.solid`` swept from ``z_m - half_width_m`` to ``z_m + half_width_m``
+        (both end faces and every side face of the prism, filled as one union)."""
+        if not self.solid or half_width_m <= 0:
+            _fill(img, self.proj(poly_m, z_m), color, outline)
+            return
+        near = self.proj(poly_m, z_m - half_width_m)
+        far = self.proj(poly_m, z_m + half_width_m)
+        nxt = np.roll(np.arange(len(near)), -1)
+        sides = np.stack([near, near[nxt], far[nxt], far], axis=1)
+        _fill_union(img, [near, far, *sides], color)
+        if outline is not None:
+            _fill(img, near, color, outline)
+
+    def limb(self, img, a, b, radii, z_m, color, outline=None, n_arc=9):
+        """A tapered limb a->b (``_limb``), solid across ``limb_depth_frac`` x its radius."""
+        hw = self.style.limb_depth_frac * float(np.asarray(radii)[1])
+        self.part(img, _limb(a, b, radii, n_arc), z_m, color, outline, hw)
 
     # ------------------------------------------------------------- static background
     def _background(self) -> np.ndarray:
@@ -208,14 +265,12 @@ class Renderer:
         st, k = self.style, self.k
         skin = _shade(st.skin, shade)
         hip, knee, ankle = P[f"{s}_hip"], P[f"{s}_knee"], P[f"{s}_ankle"]
-        _fill(img, self.proj(_limb(knee, ankle, np.array(st.shank_r) * k), z), skin, 0.8)
-        _fill(img, self.proj(_limb(hip, knee, np.array(st.thigh_r) * k), z), skin, 0.8)
+        self.limb(img, knee, ankle, np.array(st.shank_r) * k, z, skin, 0.8)
+        self.limb(img, hip, knee, np.array(st.thigh_r) * k, z, skin, 0.8)
         # sock above the shoe
         sock_top = ankle + 0.14 * (knee - ankle)
-        _fill(
-            img,
-            self.proj(_limb(sock_top, ankle, np.array([0.036, 0.035, 0.036]) * k), z),
-            _shade(st.sock, shade),
+        self.limb(
+            img, sock_top, ankle, np.array([0.036, 0.035, 0.036]) * k, z, _shade(st.sock, shade)
         )
         # shoe, in the foot frame (x heel->toe, y up, origin = heel bottom)
         lf = self.p.seg("foot")
@@ -245,36 +300,25 @@ class Renderer:
             ]
         ) * [1, k]
         w_shoe = sole + rotate(shoe, ang)
-        _fill(img, self.proj(_chaikin(w_shoe, 1), z), _shade(st.shoe, shade), 0.6)
-        _fill(img, self.proj(sole + rotate(soleband, ang), z), _shade(st.sole, shade))
+        hw = 0.045 * k
+        self.part(img, _chaikin(w_shoe, 1), z, _shade(st.shoe, shade), 0.6, hw)
+        self.part(img, sole + rotate(soleband, ang), z, _shade(st.sole, shade), None, hw)
 
     def _shorts_leg(self, img, P, s, z, shade):
         st, k = self.style, self.k
         hip, knee = P[f"{s}_hip"], P[f"{s}_knee"]
         end = hip + 0.38 * (knee - hip)
         r = np.array([st.thigh_r[0] + 0.012, st.thigh_r[0] + 0.006, st.thigh_r[1] + 0.01]) * k
-        _fill(img, self.proj(_limb(hip, end, r, n_arc=5), z), _shade(st.shorts, shade))
+        self.limb(img, hip, end, r, z, _shade(st.shorts, shade), n_arc=5)
 
     def _arm(self, img, P, s, z, shade):
         st, k = self.style, self.k
         sho, elb, wri = P[f"{s}_shoulder"], P[f"{s}_elbow"], P[f"{s}_wrist"]
-        _fill(
-            img,
-            self.proj(_limb(elb, wri, np.array(st.forearm_r) * k), z),
-            _shade(st.skin, shade),
-            0.8,
-        )
-        _fill(
-            img,
-            self.proj(_limb(sho, elb, np.array(st.upper_arm_r) * k), z),
-            _shade(st.skin, shade),
-            0.8,
-        )
+        self.limb(img, elb, wri, np.array(st.forearm_r) * k, z, _shade(st.skin, shade), 0.8)
+        self.limb(img, sho, elb, np.array(st.upper_arm_r) * k, z, _shade(st.skin, shade), 0.8)
         sleeve_end = sho + 0.45 * (elb - sho)
-        _fill(
-            img,
-            self.proj(_limb(sho, sleeve_end, np.array([0.062, 0.055, 0.05]) * k), z),
-            _shade(st.shirt, shade),
+        self.limb(
+            img, sho, sleeve_end, np.array([0.062, 0.055, 0.05]) * k, z, _shade(st.shirt, shade)
         )
         hand = P[f"{s}_wrist"] + 0.55 * (P[f"{s}_index"] - P[f"{s}_wrist"])
         _circle(img, self.proj(hand, z), self.rpx(0.04 * k, z), _shade(st.skin, shade * 0.97))
@@ -312,7 +356,7 @@ class Renderer:
         ]
         front.append(asis + rotate(np.array([0.03, 0.0]) * k, tr))
         poly = _chaikin(np.array(back + top + front), 2)
-        _fill(img, self.proj(poly, 0.0), st.shirt)
+        self.part(img, poly, 0.0, st.shirt, None, st.trunk_half_width_m * k)
         # shorts body, rigid with the pelvis (pelvis frame: x fwd, y up, origin hip)
         hc = (
             np.array(
@@ -334,19 +378,23 @@ class Renderer:
         hc[0] = rel_asis + np.array([0.035, 0.025]) * k
         hc[-1] = rel_psis + np.array([-0.015, 0.03]) * k
         shorts = hip + rotate(_chaikin(hc, 2), tr)
-        _fill(img, self.proj(shorts, 0.0), st.shorts)
+        self.part(img, shorts, 0.0, st.shorts, None, st.pelvis_half_width_m * k)
         # waistband, parallel to the ASIS-PSIS line
         wb = np.array([hc[-1], hc[0], hc[0] - [0, 0.018 * k], hc[-1] - [0, 0.018 * k]])
-        _fill(img, self.proj(hip + rotate(wb, tr), 0.0), _shade(st.shorts, 1.6))
+        wb_z = -st.pelvis_half_width_m * k if self.solid else 0.0  # on the near face
+        _fill(img, self.proj(hip + rotate(wb, tr), wb_z), _shade(st.shorts, 1.6))
 
     def _head(self, img, P):
         st, k = self.style, self.k
         head, neck = P["head"], P["neck"]
         hr = 0.062 * self.p.height_m
-        _fill(
+        self.part(
             img,
-            self.proj(_limb(neck, head, np.array([0.052, 0.05, 0.048]) * k), 0.0),
+            _limb(neck, head, np.array([0.052, 0.05, 0.048]) * k),
+            0.0,
             _shade(st.skin, 0.93),
+            None,
+            st.neck_half_width_m * k,
         )
         c = self.proj(head, 0.0)
         r_px = self.rpx(hr, 0.0)
@@ -357,19 +405,19 @@ class Renderer:
         ang = np.linspace(0, 2 * np.pi, 40, endpoint=False)
         skull = head + hr * (np.cos(ang)[:, None] * fwd * 0.95 + np.sin(ang)[:, None] * hup)
         jaw = head + hr * np.array([0.55 * fwd - 0.92 * hup, 0.9 * fwd - 0.55 * hup])
-        _fill(img, self.proj(skull, 0.0), st.skin)
-        _fill(
-            img,
-            self.proj(np.vstack([head + 0.3 * hr * fwd, jaw, head - 0.2 * hr * fwd]), 0.0),
-            st.skin,
-        )
+        hw = st.head_half_width_m * k
+        self.part(img, skull, 0.0, st.skin, None, hw)
+        self.part(
+            img, np.vstack([head + 0.3 * hr * fwd, jaw, head - 0.2 * hr * fwd]), 0.0, st.skin,
+            None, 0.8 * hw,
+        )  # fmt: skip
         # hair: back and top of the skull
         a2 = np.linspace(np.radians(65), np.radians(215), 24)
         hair = head + hr * 1.04 * (np.cos(a2)[:, None] * fwd + np.sin(a2)[:, None] * hup)
         hair = np.vstack(
             [hair, head + hr * (-0.55 * fwd + 0.05 * hup), head + hr * (0.1 * fwd + 0.55 * hup)]
         )
-        _fill(img, self.proj(hair, 0.0), st.hair)
+        self.part(img, hair, 0.0, st.hair, None, 1.05 * hw)
         ns = self.run.near_side
         # nose: a small triangle proud of the face
         nose = np.array(

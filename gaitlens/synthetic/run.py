@@ -37,27 +37,72 @@ def near_side(facing: str) -> str:
 
 @dataclass
 class Camera:
-    """Pinhole side camera. Analysis-frame metres + depth (m, + away) -> pixels."""
+    """Pinhole camera. Analysis-frame metres + depth (m, + away) -> pixels.
+
+    At ``yaw_deg = pitch_deg = 0`` it looks straight at the runner's side: the optical
+    axis is horizontal at ``height_m``, perpendicular to the direction of travel, and
+    ``distance_m`` from the body's sagittal plane (depth 0). A turned camera orbits the
+    runner at the same distance, still aimed at the point ``(x_m, height_m)`` of that
+    plane: ``yaw_deg`` about the vertical axis (> 0: towards the runner's front, the
+    chest and face come into view; < 0: towards the back), then ``pitch_deg`` about the
+    horizontal image axis (> 0: the camera is raised and looks down; < 0: lowered,
+    looking up). The body stays where it is: its truth (sagittal angles) does not
+    depend on the camera."""
 
     width_px: int
     height_px: int
     focal_px: float
     distance_m: float
-    height_m: float  # camera height above the belt
+    height_m: float  # camera height above the belt (of the aim point when pitched)
     x_m: float  # analysis-frame x on the optical axis
     facing: str
+    yaw_deg: float = 0.0
+    pitch_deg: float = 0.0
+
+    @property
+    def turned(self) -> bool:
+        return bool(self.yaw_deg or self.pitch_deg)
+
+    def camera_frame(self, xy_m: np.ndarray, z_m=0.0):
+        """Points in the camera's frame, relative to the aim point: (across, up, depth),
+        metres; ``depth`` + away from the camera (0 at the aim point)."""
+        xy_m = np.asarray(xy_m, dtype=float)
+        dx = xy_m[..., 0] - self.x_m
+        dy = xy_m[..., 1] - self.height_m
+        dz = np.broadcast_to(np.asarray(z_m, dtype=float), dx.shape)
+        if not self.turned:
+            return dx, dy, dz
+        a, b = np.radians(self.yaw_deg), np.radians(self.pitch_deg)
+        # yaw: the direction of travel turns towards the camera (depth -sin), the
+        # body's far side moves forward (+sin); then pitch about the across axis
+        across = np.cos(a) * dx + np.sin(a) * dz
+        z1 = -np.sin(a) * dx + np.cos(a) * dz
+        up = np.cos(b) * dy + np.sin(b) * z1
+        depth = -np.sin(b) * dy + np.cos(b) * z1
+        return across, up, depth
 
     def project(self, xy_m: np.ndarray, z_m=0.0) -> np.ndarray:
-        xy_m = np.asarray(xy_m, dtype=float)
-        depth = self.distance_m + np.asarray(z_m, dtype=float)
         sgn = 1.0 if self.facing == "right" else -1.0
-        s = self.focal_px / depth
-        u = 0.5 * self.width_px + sgn * s * (xy_m[..., 0] - self.x_m)
-        v = 0.5 * self.height_px - s * (xy_m[..., 1] - self.height_m)
+        if not self.turned:  # the side camera (kept operation for operation)
+            xy_m = np.asarray(xy_m, dtype=float)
+            depth = self.distance_m + np.asarray(z_m, dtype=float)
+            s = self.focal_px / depth
+            u = 0.5 * self.width_px + sgn * s * (xy_m[..., 0] - self.x_m)
+            v = 0.5 * self.height_px - s * (xy_m[..., 1] - self.height_m)
+            return np.stack([u, v], axis=-1)
+        across, up, depth = self.camera_frame(xy_m, z_m)
+        s = self.focal_px / (self.distance_m + depth)
+        u = 0.5 * self.width_px + sgn * s * across
+        v = 0.5 * self.height_px - s * up
         return np.stack([u, v], axis=-1)
 
-    def px_per_m(self, z_m=0.0) -> float:
-        return self.focal_px / (self.distance_m + z_m)
+    def px_per_m(self, z_m=0.0, xy_m=None) -> float:
+        """Image scale at depth offset ``z_m`` (at the point ``xy_m`` when the camera is
+        turned, where depth depends on the position too)."""
+        if not self.turned or xy_m is None:
+            return self.focal_px / (self.distance_m + z_m)
+        depth = self.camera_frame(xy_m, z_m)[2]
+        return self.focal_px / (self.distance_m + depth)
 
 
 class ProjectedRun:
@@ -183,7 +228,17 @@ class SyntheticRun(ProjectedRun):
 def make_camera(p: RunnerParams, x_m: float = 0.0) -> Camera:
     w, h = p.image_size_px
     f = p.runner_height_frac * h * p.camera_distance_m / p.height_m
-    return Camera(w, h, f, p.camera_distance_m, p.camera_height_m, x_m, p.facing)
+    return Camera(
+        w,
+        h,
+        f,
+        p.camera_distance_m,
+        p.camera_height_m,
+        x_m,
+        p.facing,
+        float(p.camera_yaw_deg),
+        float(p.camera_pitch_deg),
+    )
 
 
 def _periodic(cyc_phase, values, phase):

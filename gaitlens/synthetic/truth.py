@@ -192,6 +192,8 @@ def truth_dict(run) -> dict:
             "height_m": c.height_m,
             "x_m": c.x_m,
             "facing": c.facing,
+            "yaw_deg": getattr(c, "yaw_deg", 0.0),
+            "pitch_deg": getattr(c, "pitch_deg", 0.0),
             "px_per_m_body_plane": c.px_per_m(0.0),
         },
         "depth_m": run.depth_m,
