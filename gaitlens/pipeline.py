@@ -18,6 +18,7 @@ from . import cleaning, events, faults, kinematics, landmark_bias, quality, refe
 from .analysis import Analysis
 from .config import AnalysisConfig
 from .errors import GaitlensError
+from .io import timebase
 from .io import video as _video
 from .io.track import PoseTrack
 from .pose.runner import run_pose
@@ -63,10 +64,14 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
     """All stages after pose: ``PoseTrack`` -> ``Analysis`` (no video needed).
 
     ``meta``: the clip's metadata, a ``VideoMeta`` or its ``to_dict()`` (default: the
-    track's own record of it).
+    track's own record of it). The stages run in real time: the track is retimed to the
+    camera's capture rate (``config.capture_fps``, else the rate the clip's metadata
+    states, else its timestamps; ``gaitlens.io.timebase``), recorded in
+    ``track.video["time_base"]``; a track retimed before is first put back in file time.
     """
     cfg = config or AnalysisConfig()
     video = meta.to_dict() if hasattr(meta, "to_dict") else meta
+    track = timebase.retime(track, video, cfg.capture_fps)
     quality.check_detection(track)
     clean = cleaning.clean(track, cfg.cleaning_config())
     landmark_bias.apply(clean, track)  # the pose model's hip-landmark delay -> pelvis timing
@@ -90,7 +95,7 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
         else []
     )
     return Analysis(
-        video=dict(video) if video is not None else dict(track.video),
+        video=dict(video) if video is not None else _file_meta(track),
         track=track,
         clean=clean,
         events=gait_events,
@@ -119,6 +124,11 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
         ),
         rerun=analyze_track,
     )
+
+
+def _file_meta(track: PoseTrack) -> dict:
+    """The clip's metadata as the track recorded it (without the applied time base)."""
+    return {k: v for k, v in track.video.items() if k != "time_base"}
 
 
 def judge_segment(seg, table, rejected, frames, measured, bands, cfg, noise) -> list:
