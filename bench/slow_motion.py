@@ -14,7 +14,14 @@ later stage:
 * ``metadata``: the slow-motion file with the tag, no option;
 * ``no metadata``: the slow-motion file without the tag, no option: must stop with the
   slow-motion message; then ``given``: the same with ``capture_fps`` = the rate the
-  message suggests (what ``gaitlens analyze CLIP --capture-fps N`` does).
+  message suggests (what ``gaitlens analyze CLIP --capture-fps N`` does: pose again,
+  on real time), and ``given, stored-time pose``: the first run's pose track (made on
+  the stored timestamps) retimed, to show what the pose clock changes.
+
+With a capture rate (tag or option) the pose graph gets real-time timestamps, so those
+analyses should equal the capture-rate file's. Also per analysis: the delay of the pose
+model's hip midpoint behind the rendered hips (cross-correlation, ms; the pelvis timing
+corrects 42 ms) and the clip's median pelvis-lag error against the model's truth.
 
 Per analysis: IC / TO errors against the rendered truth (median and 95th percentile of
 the absolute error, ms; matched within 100 ms, each prediction used once), missed truth
@@ -102,17 +109,45 @@ def clips(runner: str, cache: Path, duration_s: float) -> list:
     return out
 
 
-def pose_track(path: Path, cache: Path):
+def pose_track(path: Path, cache: Path, capture_fps=None):
+    """The pose track of ``path`` (cached), made as ``gaitlens analyze`` makes it: with
+    ``capture_fps`` (or a capture-rate tag) the graph gets real-time timestamps."""
     from gaitlens.config import AnalysisConfig
     from gaitlens.io.track import PoseTrack
     from gaitlens.pose.runner import run_pose
 
-    npz = cache / (path.stem + ".track.npz")
+    suffix = f".given{capture_fps:g}" if capture_fps else ""
+    npz = cache / (path.stem + suffix + ".track.npz")
     if npz.is_file():
         return PoseTrack.load(npz)
-    track = run_pose(path, AnalysisConfig(pose_workers=1), progress=False)
+    track = run_pose(path, AnalysisConfig(pose_workers=1, capture_fps=capture_fps), progress=False)
     track.save(npz)
     return track
+
+
+def hip_delay_ms(a, run, max_lag_s: float = 0.12) -> float:
+    """Delay of the pose model's hip midpoint (image x) behind the rendered hips, from
+    the cross-correlation peak (sub-frame, parabolic), ms; positive = trails."""
+    from gaitlens.pose.skeleton import INDEX
+
+    tr = a.track
+    fs = tr.sampling_rate_hz
+    truth = run.points_px()
+    n = min(tr.n_frames, len(truth["left_hip"]))
+    est = 0.5 * (tr.xy_px[:n, INDEX["left_hip"], 0] + tr.xy_px[:n, INDEX["right_hip"], 0])
+    tru = 0.5 * (truth["left_hip"][:n, 0] + truth["right_hip"][:n, 0])
+    ok = np.isfinite(est)
+    est = np.interp(np.arange(n), np.flatnonzero(ok), est[ok])
+    est, tru = est - est.mean(), tru - tru.mean()
+    lags = np.arange(-int(max_lag_s * fs), int(max_lag_s * fs) + 1)
+    c = np.array([np.dot(est[max(0, k):n - max(0, -k)], tru[max(0, -k):n - max(0, k)])
+                  for k in lags])  # fmt: skip
+    j = int(np.argmax(c))
+    off = 0.0
+    if 0 < j < len(c) - 1:
+        y0, y1, y2 = c[j - 1], c[j], c[j + 1]
+        off = 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2)
+    return float(1000 * (lags[j] + off) / fs)
 
 
 def match(pred, truth, all_truth, tol=TOL_S):
@@ -162,15 +197,18 @@ def analyse(runner: str, cache: Path, duration_s: float) -> list:
     from gaitlens.io.video import probe
     from gaitlens.pipeline import analyze
     from gaitlens.synthetic import simulate
+    from gaitlens.synthetic.truth import cycle_truth
 
-    run = simulate(params(runner, 30, duration_s))  # events are the same at any rate
+    run30 = simulate(params(runner, 30, duration_s))  # events are the same at any rate
+    lag_truth = cycle_truth(run30)["pelvis_lag_ms"]
     rows = []
     for name, path, cap, stored, kind in clips(runner, cache, duration_s):
+        run = simulate(params(runner, cap, duration_s))  # the frames' truth (hip delay)
         track = pose_track(path, cache)
         meta = probe(path)
         base = {"runner": runner, "clip": name, "capture_fps": cap, "stored_fps": stored,
                 "read_capture_fps": meta.capture_fps}  # fmt: skip
-        runs = [(kind, {})]
+        runs = [(kind, track, {})]
         if kind == "no metadata":
             try:
                 analyze(path, pose_track=track, annotated_video=False)
@@ -179,29 +217,40 @@ def analyse(runner: str, cache: Path, duration_s: float) -> list:
                 msg = str(exc)
                 rows.append({**base, "time base": kind, "message": msg})
                 n = float(msg.rsplit("--capture-fps", 1)[1])
-                runs = [("given", {"capture_fps": n})]
+                # what `--capture-fps N` does (pose on real time), and the stored-time
+                # pose track retimed (a saved track reused: warned about)
+                runs = [("given", pose_track(path, cache, n), {"capture_fps": n}),
+                        ("given, stored-time pose", track, {"capture_fps": n})]  # fmt: skip
             except GaitlensError as exc:
                 rows.append({**base, "time base": kind, "error": f"{type(exc).__name__}: {exc}"})
                 continue
-        for label, opts in runs:
+        for label, tr, opts in runs:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
-                    a = analyze(path, pose_track=track, annotated_video=False, **opts)
+                    a = analyze(path, pose_track=tr, annotated_video=False, **opts)
             except GaitlensError as exc:
                 rows.append({**base, "time base": label, "error": f"{type(exc).__name__}: {exc}"})
                 continue
             tb = a.time_base
+            lag = a.strides["pelvis_lag_ms"].to_numpy(float)
+            lag = lag[np.isfinite(lag)]
             rows.append({**base, "time base": label, **opts,
                          "analysed_fps": float(a.track.sampling_rate_hz),
-                         "time_base_text": tb.text(), **score(a, run, duration_s)})  # fmt: skip
-        print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in rows[-1].items()
-               if k not in ("message", "time_base_text")}, flush=True)  # fmt: skip
+                         "pose_time_scale": float(tr.backend.get("time_scale", 1.0)),
+                         "time_base_text": tb.text(), **score(a, run30, duration_s),
+                         "hip delay ms": hip_delay_ms(a, run),
+                         "pelvis lag err ms": float(np.median(lag) - lag_truth)
+                         if len(lag) else np.nan,
+                         "warnings": " | ".join(a.warnings)})  # fmt: skip
+            print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in rows[-1].items()
+                   if k not in ("message", "time_base_text", "warnings")}, flush=True)  # fmt: skip
     return rows
 
 
 def md_table(df: pd.DataFrame) -> str:
     cols = ["runner", "clip", "time base", "analysed_fps", "strides", "cadence_err_pct",
+            "hip delay ms", "pelvis lag err ms",
             "IC med ms", "IC p95 ms", "TO med ms", "TO p95 ms", "IC bias ms", "TO bias ms",
             "IC missed near", "IC missed far", "TO missed near", "TO missed far",
             "IC spurious near", "IC spurious far", "TO spurious near",

@@ -120,10 +120,26 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
         warnings=(
             quality.decode_warnings(track)
             + quality.frame_rate_warnings(track)
+            + _pose_clock_warnings(track)
             + list(clean.warnings)
         ),
         rerun=analyze_track,
     )
+
+
+def _pose_clock_warnings(track: PoseTrack) -> list:
+    """A track the pose graph smoothed on another clock than the analysis's time base."""
+    tb = timebase.of(track)
+    name = str(track.backend.get("name", "")).lower()
+    if tb is None or name not in landmark_bias.DELAYED_BACKENDS:
+        return []
+    if not timebase.pose_clock_mismatch(track, tb):
+        return []
+    return [
+        "the pose track was made before the capture rate was known, so the pose model "
+        "smoothed its landmarks on the stored time: events and pelvis timing are less "
+        "exact; analyse the video again (not a saved pose track) for the calibrated values"
+    ]
 
 
 def _file_meta(track: PoseTrack) -> dict:
@@ -173,4 +189,10 @@ def _saved_track(outdir: Path, meta, cfg: AnalysisConfig) -> Optional[PoseTrack]
         and abs(track.video.get("duration_s", -1) - meta.duration_s) < 1e-6
     )
     same_pose = track.backend.get("pose_options") == cfg.pose_signature()
-    return track if (same_video and same_pose) else None
+    # the pose graph's clock: a slow-motion clip's track made on the stored time is not
+    # reused once the capture rate is given (MediaPipe smooths on the timestamps)
+    clock = timebase.pose_clock(meta.to_dict(), cfg.capture_fps)
+    same_clock = abs(float(track.backend.get("time_scale", 1.0) or 1.0) / clock - 1) <= (
+        timebase.SAME_RATE_TOL
+    )
+    return track if (same_video and same_pose and same_clock) else None

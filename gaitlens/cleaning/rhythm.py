@@ -1,13 +1,14 @@
 """The gait rhythm counted in frames, and the check that it is plausible for running in
 the clip's time base (a slow-motion clip analysed at its stored frame rate is not).
 
-Everything here is measured in frames and fractions of the stride, so it does not
-depend on the time base: the stride period from the autocorrelation of each foot's
-fore-aft position relative to the hips (one cycle per stride), the step period from
-the hips' vertical bounce (two cycles per stride, running and walking alike), the
-phase of that bounce against the feet's spread (band-passed around the step frequency
-in cycles per frame) and the share of frames with both feet low (double support). Only
-the conversion of the period to a cadence uses the frame rate.
+Everything here is measured in frames and fractions of the step, so it does not depend
+on the time base, and on the points as the pose model gave them, so it does not depend
+on the leg labels either: the step period from the autocorrelation of the feet's
+fore-aft spread (one cycle per step), the hips' vertical bounce (one cycle per step in
+running and walking alike), the phase of that bounce against the spread (band-passed
+around the step frequency in cycles per frame) and the share of frames with both feet
+low (double support). Only the conversion of the period to a cadence uses the frame
+rate.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
 from ..schema import SIDES
+from ..signals import odd, running_median
 
 
 def _filled(x: np.ndarray) -> Optional[np.ndarray]:
@@ -70,52 +72,53 @@ def first_period(ac: np.ndarray, max_lag: int, min_peak: float = 0.3) -> tuple[f
 
 
 def gait_rhythm(pts: dict, fs: float, leg_px: float, contact_height_legs: float = 0.04) -> dict:
-    """Stride and step periods (frames), cadence in the track's time base, correlation of
-    hip height with foot spread (running positive, walking negative), share of frames
-    with a foot low (``foot_low_fraction``: over the duty factor, as the foot passes low
-    in early and late swing) and with both feet low (double support), strides seen.
+    """The gait rhythm of the points ``pts`` (analysis frame: x forward, y up, px; as the
+    pose model gave them, labels not repaired), counted in frames.
 
-    ``pts``: cleaned points in the analysis frame (x forward, y up, px)."""
-    hip_x = 0.5 * (pts["left_hip"][:, 0] + pts["right_hip"][:, 0])
+    ``step_frames``: the period of the feet's fore-aft spread |x_left - x_right| (one
+    cycle per step, whatever the labels); ``hip_step_frames``: the period of the hips'
+    vertical bounce (two per stride in running and walking; NaN when it is too weak);
+    ``cadence_spm`` in the track's time base; ``hip_spread_corr``: hip height against
+    foot spread, band-passed around the step frequency (running positive, walking
+    negative); ``double_support``: share of frames with both feet low; ``foot_low_
+    fraction``: with a foot low (over the duty factor: the foot passes low in early and
+    late swing); ``strides_seen``; the autocorrelation peaks."""
     hip_y = 0.5 * (pts["left_hip"][:, 1] + pts["right_hip"][:, 1])
-    n = len(hip_x)
-    out = {"stride_frames": float("nan"), "step_frames": float("nan"),
+    n = len(hip_y)
+    out = {"step_frames": float("nan"), "hip_step_frames": float("nan"),
            "cadence_spm": float("nan"), "hip_spread_corr": float("nan"),
            "foot_low_fraction": float("nan"), "double_support": float("nan"),
-           "strides_seen": 0.0, "stride_peak": 0.0, "step_peak": 0.0}  # fmt: skip
-    acs = []
-    for s in SIDES:
-        x = _filled((pts[f"{s}_ankle"][:, 0] - hip_x) / leg_px)
-        if x is not None and np.std(x) > 1e-9:
-            acs.append(autocorrelation(x))
+           "strides_seen": 0.0, "step_peak": 0.0, "hip_step_peak": 0.0}  # fmt: skip
+    foot = [0.5 * (pts[f"{s}_ankle"][:, 0] + pts[f"{s}_heel"][:, 0]) for s in SIDES]
+    sp = _filled(np.abs(foot[0] - foot[1]) / leg_px)
     h = _filled(hip_y / leg_px)
-    if not acs or h is None or n < 16:
+    if sp is None or h is None or n < 16 or np.std(sp) < 1e-9:
         return out
     max_lag = int(0.6 * n)  # a period must repeat within the clip
-    stride, out["stride_peak"] = first_period(np.mean(acs, axis=0), max_lag)
-    step, out["step_peak"] = first_period(autocorrelation(h), max_lag)
-    if np.isfinite(stride + step) and abs(stride / step - 1) < 0.25:
-        # the feet repeat every step: the model confuses the legs (e.g. an oblique view);
-        # the stride is two of the hips' steps
-        stride = 2 * step
-    out.update(stride_frames=stride, step_frames=step)
-    if np.isfinite(stride):
-        out["cadence_spm"] = float(120.0 * fs / stride)
-        out["strides_seen"] = float(n / stride)
-    if np.isfinite(step) and step > 4:
-        # spring-mass vs inverted pendulum (ActivityClassifier), band-passed around the
-        # step frequency in cycles per frame instead of Hz
-        foot = [0.5 * (pts[f"{s}_ankle"][:, 0] + pts[f"{s}_heel"][:, 0]) for s in SIDES]
-        sp = _filled(np.abs(foot[0] - foot[1]) / leg_px)
-        if sp is not None:
-            f = 1.0 / step
-            sos = butter(2, [0.5 * f, min(0.45, 2.0 * f)], btype="band", fs=1.0, output="sos")
-            hb, sb = sosfiltfilt(sos, h), sosfiltfilt(sos, sp)
-            if np.std(hb) > 0 and np.std(sb) > 0:
-                out["hip_spread_corr"] = float(np.corrcoef(hb, sb)[0, 1])
+    step, out["step_peak"] = first_period(autocorrelation(sp), max_lag)
+    hip_step, out["hip_step_peak"] = first_period(autocorrelation(h), max_lag)
+    if np.isfinite(step + hip_step) and abs(2 * hip_step / step - 1) < 0.15:
+        # the spread repeats once a stride (an oblique view: the far foot's spread is
+        # foreshortened), the hips still once a step
+        step = hip_step
+    out.update(step_frames=step, hip_step_frames=hip_step)
+    if not np.isfinite(step) or step < 4:
+        return out
+    out["cadence_spm"] = float(60.0 * fs / step)
+    out["strides_seen"] = float(n / (2 * step))
+    # spring-mass vs inverted pendulum (ActivityClassifier), band-passed around the step
+    # frequency in cycles per frame instead of Hz
+    f = 1.0 / step
+    sos = butter(2, [0.5 * f, min(0.45, 2.0 * f)], btype="band", fs=1.0, output="sos")
+    hb, sb = sosfiltfilt(sos, h), sosfiltfilt(sos, sp)
+    if np.std(hb) > 0 and np.std(sb) > 0:
+        out["hip_spread_corr"] = float(np.corrcoef(hb, sb)[0, 1])
+    # foot heights through a running median of an eighth of a step (scale-free: the
+    # points are raw, and keypoint jitter would put a foot "low" for single frames)
+    win = odd(step / 8)
     low = []
     for s in SIDES:
-        y = np.fmin(pts[f"{s}_heel"][:, 1], pts[f"{s}_foot_index"][:, 1])
+        y = running_median(np.fmin(pts[f"{s}_heel"][:, 1], pts[f"{s}_foot_index"][:, 1]), win)
         if np.isfinite(y).sum() < 8:
             return out
         low.append((y - np.nanpercentile(y, 10)) / leg_px < contact_height_legs)
@@ -133,30 +136,33 @@ class SlowMotionCheck:
 
     Running cadence of adults is about 150-200 steps/min across speeds (Cavanagh & Kram
     1989, Med Sci Sports Exerc 21:467; van Oeveren et al. 2017, PLoS One 12:e0184273;
-    the 13 Fukuchi et al. 2017 treadmill runners at 2.5-4.5 m/s: 150-189 steps/min,
+    the 13 Fukuchi et al. 2017 treadmill runners at 2.5-4.5 m/s: 150-195 steps/min,
     docs/events_runners13.md), so ``running_cadence_spm`` = 140-210 with a margin. A
     clip is called slow motion when its cadence (in the track's time base) lies below
     that range, and ``k`` x cadence lies in it for a slow-motion factor ``k`` in
     ``factors`` (capture / playback rate of phones and lab cameras: 60, 120, 240, 480,
     960 fps over 30; 100, 200, 250, 500, 1000 over 25; 300 over 30), and the motion
-    otherwise looks like running: the hips are lowest when the feet pass each other
-    (spring-mass running, Blickhan 1989; in walking they are highest then: correlation
-    of hip height with foot spread above ``min_hip_spread_corr``, as in
-    ``ActivityClassifier``), both feet are seldom on the ground together (running has
-    no double support, walking about 20 % of the cycle: Novacheck 1998, Gait Posture
-    7:77; share of frames with both feet low under ``max_double_support``) and the hips
-    bounce twice per stride (step period half the stride period within
-    ``step_ratio_tol``). A walking clip in slow motion fails these and is left to the
-    activity check. Sped up (time-lapse, or a capture rate given
-    too high): cadence above ``max_fast_cadence_spm`` and cadence / ``k`` in the range,
-    looked for only when the time base was given or read from metadata.
+    otherwise looks like running: both feet are seldom on the ground together (running
+    has no double support, walking about 20-30 % of the cycle: Novacheck 1998, Gait
+    Posture 7:77; share of frames with both feet low under ``max_double_support``; on
+    MediaPipe's raw points running clips give 0-0.15, a walking stick figure 0.36-0.41),
+    not the walking pattern of the hips (highest when the feet pass: correlation of hip
+    height with foot spread under ``walk_hip_spread_corr`` with double support over
+    ``clear_double_support``; the correlation alone is not enough: a rendered runner at
+    3.6 m/s through MediaPipe gave -0.7), and, where the hips bounce clearly, they bounce
+    once a step (their period within ``step_ratio_tol`` of the feet's). A walking clip
+    in slow motion fails these and is left to the activity check. Sped up (time-lapse,
+    or a capture rate given too high): cadence above ``max_fast_cadence_spm`` and
+    cadence / ``k`` in the range, looked for only when the time base was given or read
+    from metadata.
     At least ``min_strides`` strides must be in the clip for the rhythm to count."""
 
     running_cadence_spm: tuple = (140.0, 210.0)
     typical_cadence_spm: float = 170.0
     factors: tuple = (2, 4, 5, 8, 10, 16, 20, 32, 40)
-    min_hip_spread_corr: float = 0.0
-    max_double_support: float = 0.15
+    max_double_support: float = 0.2
+    clear_double_support: float = 0.12
+    walk_hip_spread_corr: float = -0.3
     step_ratio_tol: float = 0.25
     max_fast_cadence_spm: float = 300.0
     min_strides: float = 2.0
@@ -173,10 +179,11 @@ class SlowMotionCheck:
         if not self.enabled or not np.isfinite(c) or r["strides_seen"] < self.min_strides:
             return r
         lo, hi = self.running_cadence_spm
+        ds, corr, hip = r["double_support"], r["hip_spread_corr"], r["hip_step_frames"]
         running_like = (
-            r["hip_spread_corr"] > self.min_hip_spread_corr
-            and r["double_support"] < self.max_double_support
-            and abs(2 * r["step_frames"] / r["stride_frames"] - 1) <= self.step_ratio_tol
+            ds < self.max_double_support
+            and not (corr < self.walk_hip_spread_corr and ds >= self.clear_double_support)
+            and (not np.isfinite(hip) or abs(hip / r["step_frames"] - 1) <= self.step_ratio_tol)
         )
         if not running_like:
             return r
@@ -222,9 +229,9 @@ def slow_motion_message(r: dict, fs: float, video: Optional[dict] = None) -> str
     )
     return (
         f"this looks like {look}: {base}the steps come {r['cadence_spm']:.0f} times a "
-        f"minute, {what} for running, while the body moves as in running (hips lowest "
-        f"as the feet pass, both feet down in {100 * r['double_support']:.0f} % of the "
-        f"frames); at {how} the cadence would be {real:.0f} "
+        f"minute, {what} for running, while the body moves as in running (both feet on "
+        f"the ground together in only {100 * r['double_support']:.0f} % of the frames); "
+        f"at {how} the cadence would be {real:.0f} "
         f"steps/min{also}. Rerun with the camera's capture rate: "
         f"gaitlens analyze {clip} --capture-fps {rate:.0f}"
     )

@@ -17,13 +17,17 @@ Where the capture rate comes from, in order:
    media, which is what the decoder returns, so the frame rate read is the capture rate);
 3. the file: the timestamps as stored.
 
-The time base is applied after pose (``retime``): the pose model sees the frames as
-stored, the stages after it see real time. MediaPipe's landmark smoothing (a One Euro
-filter, Casiez et al. 2012) depends on time only through cutoff x frame interval, and its
-speed term is the same in stored and real time, so the landmarks of a slow-motion clip
-match those of the same frames stored at the capture rate (measured:
-docs/events.md, "Slow motion"). A saved pose track stays in the file's time
-(``file_time``), so changing ``capture_fps`` re-analyses in seconds.
+When the capture rate is known before pose (given or in the metadata), the pose graph is
+given real-time timestamps (``pose_clock``): MediaPipe smooths its landmarks over time (a
+One Euro filter, Casiez et al. 2012), and fed the stored timestamps of a 240 fps clip
+stored at 30 fps its hip landmarks trail the true hip by 10-17 ms instead of the 42 ms
+the pelvis timing corrects for (measured on renders, docs/events.md, "Slow motion and
+high frame rates"); with real time the landmarks are those of the same frames stored at
+the capture rate. The pose track keeps the file's timestamps (and the clock it was made
+with, ``backend["time_scale"]``); the stages after pose run on it retimed to real time
+(``retime``, recorded in ``video["time_base"]``). A saved track is reused only when its
+clock matches (``pipeline``); a track whose clock does not match the time base is
+analysed with a warning (``pose_clock_mismatch``).
 """
 
 from __future__ import annotations
@@ -131,6 +135,25 @@ def resolve(track, video: Optional[dict] = None, capture_fps: Optional[float] = 
     if np.isfinite(st) and abs(cap / st - 1) <= SAME_RATE_TOL:
         cap = st  # the stored rate (a tag repeating the frame rate; VFR jitter)
     return TimeBase(st, cap, src, detail, meta_fps)
+
+
+def pose_clock(video: dict, capture_fps: Optional[float] = None) -> float:
+    """Real seconds per file second for the pose stage's timestamps, from what is known
+    before pose: ``capture_fps`` or the container's capture rate over the nominal frame
+    rate (1 when neither is known, or within ``SAME_RATE_TOL``)."""
+    cap = capture_fps or video.get("capture_fps")
+    nominal = video.get("nominal_fps")
+    if not cap or not nominal or not float(cap) > 0 or not float(nominal) > 0:
+        return 1.0
+    s = float(nominal) / float(cap)
+    return 1.0 if abs(s - 1) <= SAME_RATE_TOL else s
+
+
+def pose_clock_mismatch(track, tb: TimeBase) -> bool:
+    """The pose graph smoothed ``track``'s landmarks on a clock other than ``tb``'s
+    (a track made before the capture rate was known, then retimed)."""
+    used = float((getattr(track, "backend", {}) or {}).get("time_scale", 1.0) or 1.0)
+    return abs(used / tb.scale - 1) > SAME_RATE_TOL
 
 
 def of(track) -> Optional[TimeBase]:

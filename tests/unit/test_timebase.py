@@ -188,7 +188,7 @@ def test_rhythm_is_counted_in_frames():
     b = chk.check(pts, 30, c.leg_length_px)
     assert a["verdict"] is None and b["verdict"] == "slow" and b["factors"][0] == 8
     assert b["cadence_spm"] == pytest.approx(a["cadence_spm"] / 8)
-    for k in ("stride_frames", "step_frames", "hip_spread_corr", "double_support"):
+    for k in ("step_frames", "hip_step_frames", "hip_spread_corr", "double_support"):
         assert a[k] == b[k]
 
 
@@ -226,3 +226,82 @@ def test_stills_are_found_in_file_time(monkeypatch):
     overlay.annotated_stills(a, "clip.mp4", [1.0, 2.0])
     np.testing.assert_allclose(seen["times"], [8.0, 16.0])
     np.testing.assert_allclose(seen["frames"], timebase.file_time(a.track).time_s, rtol=1e-12)
+
+
+# ------------------------------------------------------------------ the pose graph's clock
+def test_pose_clock_from_metadata_or_option():
+    assert timebase.pose_clock({"nominal_fps": 30.0}) == 1.0
+    assert timebase.pose_clock({"nominal_fps": 30.0, "capture_fps": 240}) == pytest.approx(1 / 8)
+    assert timebase.pose_clock({"nominal_fps": 30.0}, 120) == pytest.approx(1 / 4)
+    assert timebase.pose_clock({"nominal_fps": 240.0, "capture_fps": 240}) == 1.0  # QuickTime
+    assert timebase.pose_clock({"nominal_fps": 30.0, "capture_fps": 30.3}) == 1.0
+
+
+def test_pose_graph_gets_real_time_and_segments_follow_it(tmp_path, monkeypatch):
+    """With a capture rate the backend is given real-time timestamps, the segments are
+    planned on the real duration, and the track records its clock (file time kept)."""
+    from gaitlens.pose import runner
+
+    n = 264  # 1.1 s captured at 240 fps, 8.8 s stored at 30 fps
+    src = write_clip(tmp_path / "hs.mp4", np.arange(n) / 240)
+    slow = as_slow_motion(src, tmp_path / "slow.mp4", 8, capture_fps=240)
+    fed = []
+    _, tr = runner_track(30, duration_s=1.0)
+
+    class FakeBackend:
+        def __init__(self, **options):
+            pass
+
+        def process(self, image, time_s, full_size_px=None):
+            from gaitlens.pose import PoseResult
+
+            fed.append(time_s)
+            return PoseResult(tr.xy_px[0].copy(), tr.visibility[0].copy())
+
+        def info(self):
+            return {"name": "fake"}
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(runner, "create_backend", lambda name, **kw: FakeBackend(**kw))
+    monkeypatch.setattr(runner, "prepare_backend", lambda name, **kw: None)
+    track = runner.run_pose(slow, AnalysisConfig(pose_workers=2), progress=False)
+    np.testing.assert_allclose(np.sort(fed), np.arange(n) / 240, atol=1e-6)
+    np.testing.assert_allclose(track.time_s, np.arange(n) / 30, atol=1e-4)  # file time
+    assert track.backend["time_scale"] == pytest.approx(1 / 8, rel=0.01)
+    assert track.video["decode"]["pose_segments"] == 1  # planned on 1.1 s, not 8.8 s
+    fed.clear()
+    plain = as_slow_motion(src, tmp_path / "plain.mp4", 8)
+    track = runner.run_pose(plain, AnalysisConfig(pose_workers=1), progress=False)
+    assert track.video["decode"]["pose_segments"] == 2  # 8.8 s of stored time
+    np.testing.assert_allclose(np.unique(np.round(fed, 6)), np.arange(n) / 30, atol=1e-4)
+    assert track.backend["time_scale"] == 1.0
+    track = runner.run_pose(plain, AnalysisConfig(capture_fps=240), progress=False)
+    assert track.backend["time_scale"] == pytest.approx(1 / 8, rel=0.01)
+
+
+def test_a_track_smoothed_on_the_stored_time_is_not_reused_and_is_warned_about(tmp_path):
+    from types import SimpleNamespace
+
+    _, tr = runner_track(240, duration_s=4.0)
+    slow = slowed(tr, 8)
+    slow.backend = {"name": "mediapipe", "model": "full", "time_scale": 1.0,
+                    "pose_options": AnalysisConfig().pose_signature()}  # fmt: skip
+    slow.video.update(size_bytes=1, duration_s=float(slow.time_s[-1]), nominal_fps=30.0)
+    cfg = AnalysisConfig(capture_fps=240, min_strides=2)
+    a = pipeline.analyze_track(slow, cfg)
+    assert any("before the capture rate was known" in w for w in a.warnings)
+    real_clock = slow.copy(backend={**slow.backend, "time_scale": 0.125})
+    b = pipeline.analyze_track(real_clock, cfg)
+    assert not any("capture rate was known" in w for w in b.warnings)
+    # a saved track is reused only when its clock is the one the options ask for
+    meta = SimpleNamespace(size_bytes=1, duration_s=float(slow.time_s[-1]),
+                           to_dict=lambda: {"nominal_fps": 30.0})  # fmt: skip
+    out = tmp_path / "out"
+    out.mkdir()
+    slow.save(out / "pose_track.npz")
+    assert pipeline._saved_track(out, meta, cfg) is None
+    assert pipeline._saved_track(out, meta, AnalysisConfig()) is not None
+    real_clock.save(out / "pose_track.npz")
+    assert pipeline._saved_track(out, meta, cfg) is not None
