@@ -20,14 +20,14 @@ Where the capture rate comes from, in order:
 When the capture rate is known before pose (given or in the metadata), the pose graph is
 given real-time timestamps (``pose_clock``): MediaPipe smooths its landmarks over time (a
 One Euro filter, Casiez et al. 2012), and fed the stored timestamps of a 240 fps clip
-stored at 30 fps its hip landmarks trail the true hip by 10-17 ms instead of the 42 ms
-the pelvis timing corrects for (measured on renders, docs/events.md, "Slow motion and
-high frame rates"); with real time the landmarks are those of the same frames stored at
-the capture rate. The pose track keeps the file's timestamps (and the clock it was made
-with, ``backend["time_scale"]``); the stages after pose run on it retimed to real time
-(``retime``, recorded in ``video["time_base"]``). A saved track is reused only when its
-clock matches (``pipeline``); a track whose clock does not match the time base is
-analysed with a warning (``pose_clock_mismatch``).
+stored at 30 fps its hip landmarks trail the true hip by 10-23 ms instead of the 38-46 ms
+they trail at any real rate, for which the pelvis timing corrects (42 ms; renders,
+docs/events.md, "Slow motion and high frame rates"); with real time the landmarks are
+those of the same frames stored at the capture rate. The pose track keeps the file's
+timestamps (and the clock it was made with, ``backend["time_scale"]``); the stages after
+pose run on it retimed to real time (``retime``, recorded in ``video["time_base"]``). A
+saved track is reused only when its clock matches (``pipeline``); a track whose clock
+does not match the time base is analysed with a warning (``pose_clock_mismatch``).
 """
 
 from __future__ import annotations
