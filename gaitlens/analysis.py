@@ -24,7 +24,7 @@ from .io import outputs
 from .io.jsonsafe import json_safe, records
 from .io.track import PoseTrack
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 OUTPUT_FILES = outputs.OUTPUT_FILES
 
 
@@ -55,6 +55,14 @@ class Analysis:
     rerun: Optional[Callable] = field(default=None, repr=False, compare=False)
 
     # ----------------------------------------------------------- conveniences
+    @property
+    def time_base(self):
+        """The time base the stages ran on (``gaitlens.io.timebase.TimeBase``: capture and
+        stored frame rate, given / read from the metadata / the file's timestamps)."""
+        from .io import timebase
+
+        return timebase.of(self.track) if self.track is not None else None
+
     @property
     def pose(self) -> pd.DataFrame:
         """The pose track as a DataFrame (one row per frame)."""
@@ -137,6 +145,7 @@ class Analysis:
             "gaitlens_version": __version__,
             "video": self.video,
             "pose": quality.pose_statistics(self.track),
+            "time_base": self.time_base.to_dict() if self.time_base else None,
             "summary": self.summary,
             "quality": self.quality,
             "warnings": list(self.warnings),

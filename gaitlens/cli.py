@@ -32,6 +32,14 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
         help="treadmill belt speed in m/s (stride length, metres)",
     )
     p.add_argument(
+        "--capture-fps",
+        dest="capture_fps",
+        type=float,
+        metavar="N",
+        help="frames per real second the camera captured (slow motion: e.g. 240 for a "
+        "240 fps clip stored at 30 fps); default: the file's metadata, else its timestamps",
+    )
+    p.add_argument(
         "--pose-model",
         dest="pose_model_path",
         metavar="TASK_FILE",
@@ -156,6 +164,7 @@ def _config(args):
         annotated_video=args.annotated_video,
         pose_workers=getattr(args, "pose_workers", None),
         model_complexity=getattr(args, "model_complexity", None),
+        capture_fps=getattr(args, "capture_fps", None),
     )
 
 
@@ -207,6 +216,9 @@ def _summary_text(analysis, outdir: Path) -> str:
             iv_text = f"{iv[0]:.2f}-{iv[1]:.2f}" if iv and None not in iv else "-"
             sev = f.severity if f.judged else "no verdict"
             lines.append(f"{f.id:<26}{sev:<12}{f.score:>6.2f}  {iv_text:<13} {f.confidence}")
+    tb = getattr(analysis, "time_base", None)
+    if tb is not None and tb.source != "file":
+        lines.append(tb.text())
     for w in analysis.warnings:
         lines.append(f"warning: {w}")
     lines.append(f"report: {outdir / 'report.html'}")

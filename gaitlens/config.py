@@ -40,6 +40,10 @@ class AnalysisConfig:
     # pose graphs run at once on consecutive parts of the clip (None = one per core, at
     # most 4; results equal within MediaPipe's frame-to-frame noise)
     pose_workers: Optional[int] = None
+    # the camera's capture rate (frames per real second) of a slow-motion clip stored at a
+    # lower playback rate: the analysis runs in real time (gaitlens.io.timebase); None =
+    # the rate the file's metadata states, else its timestamps
+    capture_fps: Optional[float] = None
     # the runner and the treadmill (for metres; optional)
     runner_height_m: Optional[float] = None
     belt_speed_m_s: Optional[float] = None
@@ -98,6 +102,11 @@ class AnalysisConfig:
             raise ConfigError(f"runner_height_m={self.runner_height_m}: give metres, 0.8-2.5")
         if self.belt_speed_m_s is not None and not 0.5 <= self.belt_speed_m_s <= 12:
             raise ConfigError(f"belt_speed_m_s={self.belt_speed_m_s}: give m/s, 0.5-12")
+        if self.capture_fps is not None and not 1 <= _number(self.capture_fps) <= 100_000:
+            raise ConfigError(
+                f"capture_fps={self.capture_fps}: give the camera's capture rate in frames "
+                "per second, 1-100000 (e.g. 240 for a 240 fps slow-motion clip)"
+            )
         if self.min_strides < 1:
             raise ConfigError("min_strides must be at least 1")
         if self.pose_workers is not None and not 1 <= int(self.pose_workers) <= 64:
@@ -165,6 +174,14 @@ class AnalysisConfig:
 
     def pose_signature(self) -> dict:
         return {k: getattr(self, k) for k in self.POSE_KEYS}
+
+
+def _number(v) -> float:
+    """``v`` as a float (NaN when it is not a number)."""
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def _apply(obj, changes: dict, where: str):

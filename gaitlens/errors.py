@@ -46,6 +46,14 @@ class NotRunningError(GaitlensError):
     exit_code = 5
 
 
+class SlowMotionError(GaitlensError):
+    """The gait rhythm is implausible for running in the clip's time base but fits
+    running at a slow-motion factor: the timestamps are not real time. The message names
+    the likely capture rate and the ``--capture-fps`` rerun."""
+
+    exit_code = 5
+
+
 class TooFewStridesError(GaitlensError):
     """Not enough complete strides to measure anything reliably."""
 

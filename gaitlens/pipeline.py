@@ -18,6 +18,7 @@ from . import cleaning, events, faults, kinematics, landmark_bias, quality, refe
 from .analysis import Analysis
 from .config import AnalysisConfig
 from .errors import GaitlensError
+from .io import timebase
 from .io import video as _video
 from .io.track import PoseTrack
 from .pose.runner import run_pose
@@ -63,10 +64,14 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
     """All stages after pose: ``PoseTrack`` -> ``Analysis`` (no video needed).
 
     ``meta``: the clip's metadata, a ``VideoMeta`` or its ``to_dict()`` (default: the
-    track's own record of it).
+    track's own record of it). The stages run in real time: the track is retimed to the
+    camera's capture rate (``config.capture_fps``, else the rate the clip's metadata
+    states, else its timestamps; ``gaitlens.io.timebase``), recorded in
+    ``track.video["time_base"]``; a track retimed before is first put back in file time.
     """
     cfg = config or AnalysisConfig()
     video = meta.to_dict() if hasattr(meta, "to_dict") else meta
+    track = timebase.retime(track, video, cfg.capture_fps)
     quality.check_detection(track)
     clean = cleaning.clean(track, cfg.cleaning_config())
     landmark_bias.apply(clean, track)  # the pose model's hip-landmark delay -> pelvis timing
@@ -90,7 +95,7 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
         else []
     )
     return Analysis(
-        video=dict(video) if video is not None else dict(track.video),
+        video=dict(video) if video is not None else _file_meta(track),
         track=track,
         clean=clean,
         events=gait_events,
@@ -115,10 +120,31 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
         warnings=(
             quality.decode_warnings(track)
             + quality.frame_rate_warnings(track)
+            + _pose_clock_warnings(track)
             + list(clean.warnings)
         ),
         rerun=analyze_track,
     )
+
+
+def _pose_clock_warnings(track: PoseTrack) -> list:
+    """A track the pose graph smoothed on another clock than the analysis's time base."""
+    tb = timebase.of(track)
+    name = str(track.backend.get("name", "")).lower()
+    if tb is None or name not in landmark_bias.DELAYED_BACKENDS:
+        return []
+    if not timebase.pose_clock_mismatch(track, tb):
+        return []
+    return [
+        "the pose track was made before the capture rate was known, so the pose model "
+        "smoothed its landmarks on the stored time: events and pelvis timing are less "
+        "exact; analyse the video again (not a saved pose track) for the calibrated values"
+    ]
+
+
+def _file_meta(track: PoseTrack) -> dict:
+    """The clip's metadata as the track recorded it (without the applied time base)."""
+    return {k: v for k, v in track.video.items() if k != "time_base"}
 
 
 def judge_segment(seg, table, rejected, frames, measured, bands, cfg, noise) -> list:
@@ -163,4 +189,10 @@ def _saved_track(outdir: Path, meta, cfg: AnalysisConfig) -> Optional[PoseTrack]
         and abs(track.video.get("duration_s", -1) - meta.duration_s) < 1e-6
     )
     same_pose = track.backend.get("pose_options") == cfg.pose_signature()
-    return track if (same_video and same_pose) else None
+    # the pose graph's clock: a slow-motion clip's track made on the stored time is not
+    # reused once the capture rate is given (MediaPipe smooths on the timestamps)
+    clock = timebase.pose_clock(meta.to_dict(), cfg.capture_fps)
+    same_clock = abs(float(track.backend.get("time_scale", 1.0) or 1.0) / clock - 1) <= (
+        timebase.SAME_RATE_TOL
+    )
+    return track if (same_video and same_pose and same_clock) else None

@@ -91,6 +91,52 @@ def with_rotation(src: Path, dst: Path, degrees: int) -> Path:
     return dst
 
 
+def as_slow_motion(src: Path, dst: Path, factor: float, capture_fps=None) -> Path:
+    """``src``'s encoded frames with their timestamps stretched by ``factor`` (no
+    re-encoding: a high-speed capture stored for slow playback); with ``capture_fps``
+    Android's capture-rate tag (``com.android.capture.fps``, an ``mdta`` key) is written."""
+    tag = []
+    if capture_fps:
+        tag = ["-movflags", "use_metadata_tags",
+               "-metadata", f"com.android.capture.fps={capture_fps:.6f}"]  # fmt: skip
+    subprocess.run(
+        [ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(src), "-map", "0:v", "-c", "copy",
+         "-bsf:v", f"setts=pts=PTS*{factor!r}:dts=DTS*{factor!r}", *tag, str(dst)],
+        check=True,
+    )  # fmt: skip
+    return dst
+
+
+def with_scaled_edit(src: Path, dst: Path, rate: float) -> Path:
+    """``src`` as a QuickTime movie whose edit list plays the video media at ``rate``
+    (below 1: slow motion; the segment lasts 1/rate times the media, the frames keep
+    their capture timestamps), as QuickTime slow-motion edits do. ffmpeg writes a
+    one-entry edit list with rate 1; its rate and durations are patched."""
+    import struct
+
+    from gaitlens.io import timebase
+
+    tmp = dst.with_name(dst.stem + ".src.mov")
+    subprocess.run([ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(src), "-map", "0:v",
+                    "-c", "copy", str(tmp)], check=True)  # fmt: skip
+    buf = bytearray(tmp.read_bytes())
+    tmp.unlink()
+    moov = buf.index(b"moov") - 4
+    (size,) = struct.unpack_from(">I", buf, moov)
+    stretch = 1.0 / rate
+    for typ, a, end in timebase._boxes(bytes(buf), moov + 8, moov + size):
+        if typ == b"mvhd":
+            (dur,) = struct.unpack_from(">I", buf, a + 16)
+            struct.pack_into(">I", buf, a + 16, int(dur * stretch))
+        if typ == b"trak":
+            elst = timebase._child(bytes(buf), a, end, b"edts", b"elst")
+            e = elst[0] + 8
+            seg, media_time, _ = struct.unpack_from(">IiI", buf, e)
+            struct.pack_into(">IiI", buf, e, int(seg * stretch), media_time, int(rate * 65536))
+    dst.write_bytes(bytes(buf))
+    return dst
+
+
 @pytest.fixture
 def clip_factory(tmp_path):
     def make(name="clip.mp4", n=30, fps=30.0, **kw):

@@ -14,6 +14,7 @@ from .checks import ActivityClassifier, CameraYaw, ViewCheck
 from .cleaner import USED_POINTS, CleaningConfig, clean
 from .filters import LowPass, UniformResampler, interp_rows
 from .repairs import FootCollapseRepair, GapFiller, HampelOutliers, SwapRepair
+from .rhythm import SlowMotionCheck, gait_rhythm
 from .track import CleanTrack
 
 __all__ = [
@@ -26,9 +27,11 @@ __all__ = [
     "GapFiller",
     "HampelOutliers",
     "LowPass",
+    "SlowMotionCheck",
     "SwapRepair",
     "UniformResampler",
     "ViewCheck",
     "clean",
+    "gait_rhythm",
     "interp_rows",
 ]

@@ -10,6 +10,10 @@ Steps, in order (each a small tunable object, gaitmap style):
 6. zero-lag Butterworth low-pass (``LowPass``, scipy.signal.sosfiltfilt);
 7. activity: running / walking / standing (``ActivityClassifier``; ``NotRunningError``).
 
+Before step 3, the time base is checked: a rhythm too slow for running that fits running
+at a slow-motion factor (``SlowMotionCheck``, on the points as the model gave them;
+``SlowMotionError`` names the ``--capture-fps`` rerun).
+
 Variable frame rate: irregular timestamps are first resampled to a uniform grid
 (``UniformResampler``); the steps run there and the result is mapped back to the input
 frames (``CleanTrack.uniform`` keeps the grid version, which ``events.detect`` uses).
@@ -24,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import NoRunnerDetectedError, NotRunningError, NotSideViewError
+from ..errors import NoRunnerDetectedError, NotRunningError, NotSideViewError, SlowMotionError
 from ..io.track import PoseTrack
 from ..pose.skeleton import LEG_POINTS
 from ..schema import SIDES
@@ -32,6 +36,7 @@ from ..signals import leg_length_px, nanmean_rows
 from .checks import ActivityClassifier, CameraYaw, ViewCheck
 from .filters import LowPass, UniformResampler
 from .repairs import FootCollapseRepair, GapFiller, HampelOutliers, SwapRepair
+from .rhythm import SlowMotionCheck, slow_motion_message
 from .track import CleanTrack
 
 #: landmarks carried into the clean track
@@ -54,11 +59,13 @@ class CleaningConfig:
     view: ViewCheck = field(default_factory=ViewCheck)
     yaw: CameraYaw = field(default_factory=CameraYaw)
     activity: ActivityClassifier = field(default_factory=ActivityClassifier)
+    slow_motion: SlowMotionCheck = field(default_factory=SlowMotionCheck)
     resample: UniformResampler = field(default_factory=UniformResampler)
     min_visibility: float = 0.2
     min_detected_fraction: float = 0.5
     min_detected_frames: int = 20
     raise_on_walking: bool = True
+    raise_on_slow_motion: bool = True
     raise_on_front_view: bool = True
 
 
@@ -154,6 +161,15 @@ def clean(track: PoseTrack, config=None) -> CleanTrack:
         b[:, 1] = -(a[:, 1] - origin[1])
         pts[name] = b
 
+    # a rhythm too slow for running that fits running at a slow-motion factor: the
+    # timestamps are not real time. Checked on the points as the model gave them, before
+    # any step that works in seconds (swap repair, outliers, gaps, low-pass) and before
+    # the activity check, which a slow-motion clip would fail
+    given = (track.video.get("time_base") or {}).get("source") in ("given", "metadata")
+    rhythm = cfg.slow_motion.check(pts, fs, leg_img, given=given)
+    if rhythm["verdict"] and cfg.raise_on_slow_motion:
+        raise SlowMotionError(slow_motion_message(rhythm, fs, track.video))
+
     # swap repair before anything that trusts the labels
     swapped = cfg.swap.repair(pts, vis, leg_img, fs)
 
@@ -236,6 +252,7 @@ def clean(track: PoseTrack, config=None) -> CleanTrack:
         "leg_visibility": leg_vis,
         "legs_relabelled_from_geometry": relabelled,
         **{f"activity_{k}": v for k, v in act.items() if k != "activity"},
+        **{f"rhythm_{k}": rhythm[k] for k in ("cadence_spm", "hip_spread_corr", "double_support")},
     }
     return CleanTrack(
         time_s=track.time_s.copy(),

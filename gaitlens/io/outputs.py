@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ..errors import OutputError
-from . import export
+from . import export, timebase
 
 
 def _write_table(attr: str) -> Callable:
@@ -33,7 +33,8 @@ def _write_table(attr: str) -> Callable:
 
 
 def _write_pose_track(analysis, path: Path, **_) -> bool:
-    analysis.track.save(path)
+    # in the file's time: the pose stage's output, reused whatever the time base
+    timebase.file_time(analysis.track).save(path)
     return True
 
 

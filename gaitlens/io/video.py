@@ -2,7 +2,8 @@
 
 Reading streams frames lazily (memory flat in clip length) with each frame's real
 presentation timestamp in seconds: phones record variable frame rate, so time is
-never ``index / nominal_fps``. Rotation metadata (display matrix) is applied so that
+never ``index / nominal_fps``. ``probe`` also reads the capture rate a slow-motion clip's
+container states (``gaitlens.io.timebase``). Rotation metadata (display matrix) is applied so that
 portrait phone clips come out upright. Decoding uses PyAV (FFmpeg) on its own thread.
 
 Writing produces H.264 in MP4 (yuv420p, ``+faststart``), which every browser plays.
@@ -20,6 +21,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from ..errors import VideoReadError
+from .timebase import read_capture_fps
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv")
 
@@ -37,6 +39,10 @@ class VideoMeta:
     codec: str
     rotation_deg: int  # counter-clockwise display rotation that was applied
     size_bytes: int
+    # the camera's capture rate where the container states it (slow motion: higher than
+    # nominal_fps; gaitlens.io.timebase), and where it was read
+    capture_fps: Optional[float] = None
+    capture_fps_source: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -121,6 +127,7 @@ def probe(path: str | os.PathLike) -> VideoMeta:
         n = int(stream.frames or 0)
         if n <= 0 and fps > 0:
             n = int(round(duration * fps))
+        capture_fps, capture_source = read_capture_fps(path, container)
         return VideoMeta(
             path=str(Path(path)),
             width_px=int(w),
@@ -131,6 +138,8 @@ def probe(path: str | os.PathLike) -> VideoMeta:
             codec=stream.codec_context.name,
             rotation_deg=rot,
             size_bytes=Path(path).stat().st_size,
+            capture_fps=capture_fps,
+            capture_fps_source=capture_source,
         )
     finally:
         container.close()

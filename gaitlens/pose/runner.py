@@ -21,6 +21,7 @@ from typing import Optional, Union
 import numpy as np
 
 from ..config import AnalysisConfig
+from ..io import timebase
 from ..io import video as _video
 from ..io.track import PoseTrack
 from . import silhouette
@@ -76,18 +77,26 @@ def run_pose(
     prepare_backend(  # the model, fetched once here (visibly), not by every segment
         cfg.pose_backend, model_complexity=cfg.model_complexity, model_path=cfg.pose_model_path
     )
-    segments = pose_segments(meta.duration_s)
+    # a slow-motion clip whose capture rate is known (metadata or capture_fps): the pose
+    # graph gets real time, as if the clip were stored at its capture rate (MediaPipe's
+    # landmark smoothing works on the timestamps; the hip-landmark delay was calibrated
+    # on real time); the segments are planned on the real duration
+    clock = timebase.pose_clock(meta.to_dict(), cfg.capture_fps)
+    segments = [
+        (None if a is None else a / clock, None if b is None else b / clock)
+        for a, b in pose_segments(meta.duration_s * clock)
+    ]
     origin_s = _video.first_frame_time_s(video_path) if len(segments) > 1 else None
     # MediaPipe's native threads log to fd 2; the progress bar keeps the real stderr
     with quiet_native_stderr() as err:
         with _progress(meta.frame_count, f"pose {name}", progress, file=err) as bar:
-            parts = _run_segments(video_path, cfg, segments, origin_s, full, bar, workers)
+            parts = _run_segments(video_path, cfg, segments, origin_s, full, bar, workers, clock)
             rerun = len(parts) > 1 and not _segments_join(parts, meta)
             if rerun:
                 # a seek that did not land where asked (odd container, damage at a cut)
                 # or graphs that disagree at a seam: read the clip in one go
                 bar.reset()
-                parts = _run_segments(video_path, cfg, [(None, None)], None, full, bar, 1)
+                parts = _run_segments(video_path, cfg, [(None, None)], None, full, bar, 1, clock)
     times = [t for p in parts for t in p.time_s]
     stats = {
         "frames_decoded": len(times),
@@ -104,7 +113,8 @@ def run_pose(
         visibility=np.asarray([x for p in parts for x in p.visibility]),
         frame_size_px=full,
         video={**meta.to_dict(), "decode": stats},
-        backend={**parts[0].info, "pose_options": cfg.pose_signature()},
+        # time_scale: real seconds per file second of the timestamps the graph was given
+        backend={**parts[0].info, "pose_options": cfg.pose_signature(), "time_scale": clock},
         silhouette=np.asarray(sils) if sils and len(sils) == len(times) else None,
         silhouette_names=silhouette.FEATURE_NAMES if sils else (),
         n_people=np.asarray([x for p in parts for x in p.n_people], dtype=int),
@@ -171,8 +181,10 @@ class _Segment:
     warmup: dict = field(default_factory=dict)  # overlap frames: time -> landmarks
 
 
-def _pose_segment(video_path, cfg, keep_from, keep_until, origin_s, full, bar, stop, seg) -> None:
-    start = None if keep_from is None else max(0.0, keep_from - SEGMENT_OVERLAP_S)
+def _pose_segment(
+    video_path, cfg, keep_from, keep_until, origin_s, full, bar, stop, seg, clock=1.0
+) -> None:
+    start = None if keep_from is None else max(0.0, keep_from - SEGMENT_OVERLAP_S / clock)
     backend = create_backend(
         cfg.pose_backend,
         model_complexity=cfg.model_complexity,
@@ -191,7 +203,7 @@ def _pose_segment(video_path, cfg, keep_from, keep_until, origin_s, full, bar, s
         for frame in frames:
             if stop.is_set():
                 return
-            res = backend.process(frame.image, frame.time_s, full_size_px=full)
+            res = backend.process(frame.image, frame.time_s * clock, full_size_px=full)
             if keep_from is not None and frame.time_s < keep_from - 1e-9:
                 seg.warmup[round(frame.time_s, 6)] = res.xy_px  # compared at the seam
                 continue  # overlap: the graph warms up on these frames
@@ -208,7 +220,8 @@ def _pose_segment(video_path, cfg, keep_from, keep_until, origin_s, full, bar, s
         backend.close()
 
 
-def _run_segments(video_path, cfg, segments, origin_s, full, bar, threads: int) -> list:
+def _run_segments(video_path, cfg, segments, origin_s, full, bar, threads: int,
+                  clock: float = 1.0) -> list:  # fmt: skip
     """Run the segments on ``threads`` threads, each taking the next segment when free
     (one thread: in this thread, in order)."""
     parts = [_Segment() for _ in segments]
@@ -224,7 +237,8 @@ def _run_segments(video_path, cfg, segments, origin_s, full, bar, threads: int) 
             except queue.Empty:
                 return
             try:
-                _pose_segment(video_path, cfg, *segments[k], origin_s, full, bar, stop, parts[k])
+                _pose_segment(video_path, cfg, *segments[k], origin_s, full, bar, stop, parts[k],
+                              clock)  # fmt: skip
             except BaseException as exc:  # handed to the caller below
                 parts[k].error = exc
                 stop.set()

@@ -397,6 +397,9 @@ def quality_context(analysis, findings) -> dict:
             f"one frame = {1000 / float(fps):.0f} ms: event timing is good to about "
             f"±{500 / float(fps):.0f} ms"
         )
+        tb = getattr(analysis, "time_base", None)
+        if tb is not None and tb.source != "file":
+            note = f"{tb.text()}; {note}"
         add("frame rate", f"{float(fps):.1f} frames/s", note)
     if _finite(q.get("detection_rate")):
         add("frames with the runner found", f"{100 * float(q['detection_rate']):.0f} %")

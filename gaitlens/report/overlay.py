@@ -568,8 +568,13 @@ def annotated_stills(analysis, video_path, times_s, crop: bool = True,
                      max_side_px: int = 960) -> list:  # fmt: skip
     """Still frames at ``times_s`` with the skeleton and angles drawn, cropped to the
     runner (with room for the labels). Returns RGB arrays (None where no frame)."""
+    from ..io.timebase import scale_of
+
     od = overlay_data(analysis)
-    grabbed = grab_frames(video_path, times_s, max_side_px=max_side_px, frame_times_s=od.time_s)
+    # the analysis runs in real time; the video's frames are found in the file's time
+    k = scale_of(analysis.track)
+    grabbed = grab_frames(video_path, np.asarray(times_s, float) / k, max_side_px=max_side_px,
+                          frame_times_s=od.time_s / k)  # fmt: skip
     out = []
     for g in grabbed:
         if g is None or g[0] >= len(od.time_s):

@@ -68,7 +68,7 @@ def _wrong_label_share(c, truth_track):
     return np.any(wrong, axis=0)[np.any(valid, axis=0)].mean()
 
 
-@pytest.mark.parametrize("fps", [30, 60])
+@pytest.mark.parametrize("fps", [30, 60, 240, 300])
 def test_swap_repair_on_injected_swaps(fps):
     track, _ = stick_track(fps=fps, duration_s=8)
     noise = PoseNoise(
@@ -92,6 +92,36 @@ def test_swap_repair_on_injected_swaps(fps):
     after = _wrong_label_share(c, track)
     assert before > 0.04
     assert after < 0.01
+
+
+def test_swap_subsequences_vote(monkeypatch):
+    """Above 30 fps the path runs on k interleaved sub-sequences; one of them settling on
+    the other labelling (seen on a 240 fps render through MediaPipe: every 4th frame
+    swapped for 0.25 s) is outvoted, a swap all of them see is kept."""
+    rep = cleaning.SwapRepair()
+    n, k = 240, 8
+    track, _ = stick_track(fps=240, duration_s=1.0)
+    pts = {f"{s}_{p}": track.point(f"{s}_{p}") for s in ("left", "right")
+           for p in ("hip", "knee", "ankle", "heel", "foot_index")}  # fmt: skip
+    real = np.zeros(n, bool)
+    real[100:140] = True  # a 167 ms swap, seen by every sub-sequence
+
+    calls = []
+
+    def fake(self, a, b, fs):
+        o = len(calls) % k
+        calls.append(o)
+        out = real[o::k].copy()
+        if o == 3:
+            out[:8] = True  # one sub-sequence alone: 8 of its frames, every 8th frame
+        return out
+
+    monkeypatch.setattr(cleaning.SwapRepair, "_viterbi", fake)
+    got = rep.states(pts, 100.0, ("ankle",), fs=240.0)
+    assert not got[:64].any()
+    assert got[102:138].all() and got.sum() == pytest.approx(40, abs=2)
+    raw = cleaning.SwapRepair(subsequence_vote=False).states(pts, 100.0, ("ankle",), fs=240.0)
+    assert raw[3:64:8].all()
 
 
 def test_no_swaps_invented_on_clean_track():

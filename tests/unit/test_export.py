@@ -90,7 +90,7 @@ def test_analysis_json_validates(analysis):
     data = json.loads(analysis.to_json())
     export.validate_analysis_json(data)
     export.validate_analysis_json(analysis.to_json())  # JSON text too
-    assert data["schema_version"] == "1.2"
+    assert data["schema_version"] == "1.3"
 
 
 @pytest.mark.parametrize(
