@@ -182,6 +182,8 @@ def retime(track, video: Optional[dict] = None, capture_fps: Optional[float] = N
     applied (``resolve``), recorded in ``track.video["time_base"]``."""
     raw = file_time(track)
     tb = resolve(raw, video, capture_fps)
+    if track.video.get("time_base") == tb.to_dict():
+        return track  # already in this time base (re-analysis): the same track, no copy
     return raw.copy(time_s=raw.time_s * tb.scale, video={**raw.video, "time_base": tb.to_dict()})
 
 
