@@ -16,7 +16,7 @@ Bodies, speeds and cadences vary with the seed.
 
 Usage (from the repository root; results cached per clip, so it resumes)::
 
-    nice python bench/confidence_calibration.py [--per-condition 7] [--jobs 1]
+    nice python bench/confidence_calibration.py [--per-condition 7] [--rejudge]
 
 writes ``bench/results/confidence_calibration.json`` and ``.md``.
 """
@@ -85,25 +85,39 @@ def clip_params(condition: str, k: int):
     return p
 
 
-def run_clip(condition: str, k: int) -> dict:
-    """Render, analyse and score one clip (cached as JSON)."""
+def run_clip(condition: str, k: int, rejudge: bool = False) -> dict:
+    """Render, analyse and score one clip (cached as JSON, with its pose track as .npz).
+
+    ``rejudge``: analyse again with the current code, from the cached pose track
+    (seconds per clip) or, without one, from a new render.
+    """
     out = CACHE / condition / f"{k:02d}.json"
-    if out.is_file():
+    track_file = out.with_suffix(".npz")
+    if out.is_file() and not rejudge:
         return json.loads(out.read_text())
     from gaitlens.config import AnalysisConfig
     from gaitlens.errors import GaitlensError
-    from gaitlens.pipeline import analyze
-    from gaitlens.synthetic import render, simulate
+    from gaitlens.io.track import PoseTrack
+    from gaitlens.pipeline import analyze, analyze_track
 
     p = clip_params(condition, k)
     out.parent.mkdir(parents=True, exist_ok=True)
-    video = out.with_suffix(".mp4")
-    run = simulate(p)
-    render(run, video, write_truth=False)
     truth = {f: float(getattr(p, f)) for f in FAULTS}
     rec = {"condition": condition, "k": k, "truth": truth, "findings": []}
+    cfg = AnalysisConfig(annotated_video=False, pose_workers=1)
     try:
-        a = analyze(video, AnalysisConfig(annotated_video=False, pose_workers=1), progress=False)
+        if track_file.is_file():
+            a = analyze_track(PoseTrack.load(track_file), cfg)
+        else:
+            from gaitlens.synthetic import render, simulate
+
+            video = out.with_suffix(".mp4")
+            render(simulate(p), video, write_truth=False)
+            try:
+                a = analyze(video, cfg, progress=False)
+            finally:
+                video.unlink(missing_ok=True)
+            a.track.save(track_file)
         rec["n_strides"] = int(len(a.strides))
         rec["n_rejected"] = int(len(a.rejected_strides)) if a.rejected_strides is not None else 0
         for f in a.findings:
@@ -113,7 +127,6 @@ def run_clip(condition: str, k: int) -> dict:
             })  # fmt: skip
     except GaitlensError as exc:
         rec["error"] = str(exc)
-    video.unlink(missing_ok=True)
     out.write_text(json.dumps(rec))
     return rec
 
@@ -178,11 +191,15 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--per-condition", type=int, default=len(SETUPS))
     ap.add_argument("--conditions", default=",".join(CONDITIONS))
+    ap.add_argument(
+        "--rejudge", action="store_true",
+        help="analyse the cached pose tracks again with the current code",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     records = []
     for c in args.conditions.split(","):
         for k in range(args.per_condition):
-            rec = run_clip(c, k)
+            rec = run_clip(c, k, args.rejudge)
             records.append(rec)
             verdicts = ", ".join(f"{f['id']}={f['severity'] if f['judged'] else '?'}/"
                                  f"{f['confidence']}" for f in rec.get("findings", []))  # fmt: skip

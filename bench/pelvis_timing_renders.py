@@ -8,7 +8,9 @@ later stage, and compares the clip's median ``pelvis_lag_pct`` (near and far leg
 the model's dense cycle (``gaitlens.synthetic.truth``, the same definitions).
 
 Usage: ``python bench/pelvis_timing_renders.py [--out bench/results/pelvis_timing_renders.json]
-[--quick]`` (20 clips, about 6 min on 2 cores; ``--quick``: 6 clips).
+[--quick] [--angles]`` (20 clips, about 6 min on 2 cores; ``--quick``: 6 clips;
+``--angles``: the sitting fault's angle metrics on the same clips, e.g. ``--out
+bench/results/angle_accuracy_renders_tasks.json``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 METRICS = ("pelvis_lag_pct", "pelvis_surge_legs_per_s", "pelvis_late_swing_excursion_legs")
+#: ``--angles``: the angle and distance metrics of the sitting fault, same clips and truth
+#: (the accuracy behind their measurement_uncertainty in the fault rules)
+ANGLE_METRICS = (
+    "hip_flexion_ic_deg",
+    "hip_flexion_midstance_deg",
+    "hip_extension_to_deg",
+    "knee_flexion_midstance_deg",
+    "trunk_lean_mean_deg",
+    "overstride_legs",
+)
 
 
 def specs(quick: bool = False) -> list:
@@ -47,7 +59,7 @@ def specs(quick: bool = False) -> list:
     return out
 
 
-def run_clip(spec: dict, cache: Path) -> dict:
+def run_clip(spec: dict, cache: Path, metrics=METRICS) -> dict:
     from gaitlens.config import AnalysisConfig
     from gaitlens.io.track import PoseTrack
     from gaitlens.pipeline import analyze_track
@@ -85,7 +97,7 @@ def run_clip(spec: dict, cache: Path) -> dict:
     st = a.strides
     near = a.clean.near_side
     row["n_strides"] = len(st)
-    for m in METRICS:
+    for m in metrics:
         row[f"{m}_truth"] = truth[m]
         for role, side in (("near", near), ("far", "left" if near == "right" else "right")):
             v = st.loc[st.side == side, m].to_numpy(float)
@@ -98,10 +110,10 @@ def run_clip(spec: dict, cache: Path) -> dict:
     return row
 
 
-def summarize(df: pd.DataFrame) -> pd.DataFrame:
+def summarize(df: pd.DataFrame, metrics=METRICS) -> pd.DataFrame:
     rows = []
     for fps, g in df.groupby("fps"):
-        for m in METRICS:
+        for m in metrics:
             for role in ("near", "far"):
                 e = (g[f"{m}_{role}"] - g[f"{m}_truth"]).to_numpy(float)
                 e = e[np.isfinite(e)]
@@ -109,6 +121,7 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
                     "fps": fps, "metric": m, "leg": role, "clips": len(e),
                     "bias": float(np.mean(e)) if len(e) else np.nan,
                     "sd": float(np.std(e, ddof=1)) if len(e) > 1 else np.nan,
+                    "rmse": float(np.sqrt(np.mean(e**2))) if len(e) else np.nan,
                     "worst_abs": float(np.max(np.abs(e))) if len(e) else np.nan,
                 })  # fmt: skip
     return pd.DataFrame(rows)
@@ -119,15 +132,19 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/pelvis_timing_renders.json")
     ap.add_argument("--cache", type=Path, default=Path("/work/cache/pelvis_renders"))
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--angles", action="store_true", help="the sitting fault's angle metrics instead"
+    )
     a = ap.parse_args(argv)
+    metrics = ANGLE_METRICS if a.angles else METRICS
     a.cache.mkdir(parents=True, exist_ok=True)
     rows = []
     for spec in specs(a.quick):
-        rows.append(run_clip(spec, a.cache))
+        rows.append(run_clip(spec, a.cache, metrics))
         print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in rows[-1].items()
                if not k.endswith("_n")}, flush=True)  # fmt: skip
     df = pd.DataFrame(rows)
-    summ = summarize(df[df.get("error", pd.Series(index=df.index)).isna()])
+    summ = summarize(df[df.get("error", pd.Series(index=df.index)).isna()], metrics)
     print(summ.round(3).to_string(index=False))
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps({"clips": json.loads(df.to_json(orient="records")),

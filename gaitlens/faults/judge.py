@@ -16,7 +16,15 @@ from ..schema import CONFIDENCES, FAULT_IDS, SEVERITIES, SIDES
 from ..strides.metrics import label_of
 from ..units import stored_unit
 from .finding import Evidence, Finding
-from .rules import active_metrics, band_ok, excess, guard_band, metric_score, param
+from .rules import (
+    active_metrics,
+    band_ok,
+    excess,
+    guard_band,
+    measurement_uncertainty,
+    metric_score,
+    param,
+)
 from .uncertainty import halves, percentile_interval, resample_indices, row_quantile
 
 CONF_LEVELS = CONFIDENCES
@@ -102,13 +110,20 @@ def measured_level(point_fault: bool, boot_fault: np.ndarray, halves_fault: list
     p = float(np.mean(boot_fault))
     what = "shows" if point_fault else "does not show"
     if agree < cq["medium_agreement"]:
+        if not point_fault and p >= 0.5:
+            return "low", (
+                "cannot tell: the measured values lie just beyond the healthy range, but "
+                "closer to its edge than the video measurement's accuracy (beyond the "
+                f"edge in {p:.0%} of {len(boot_fault)} resamples)"
+            )
         return "low", (
             f"the verdict could go either way: the pattern is seen in {p:.0%} of "
-            f"{len(boot_fault)} resamples of the strides"
+            f"{len(boot_fault)} resamples of the strides and the measurement's accuracy"
         )
     if agree < cq["high_agreement"]:
         return "medium", (
-            f"{agree:.0%} of {len(boot_fault)} resamples of the strides agree that the clip "
+            f"{agree:.0%} of {len(boot_fault)} resamples of the strides and the measurement's "
+            "accuracy agree that the clip "
             f"{what} this pattern ({cq['high_agreement']:.1%} needed for high confidence)"
         )
     if any(h != point_fault for h in halves_fault):
@@ -145,8 +160,11 @@ def combine_sides(fid: str, sides: dict, g_level: str, g_reasons: list, rules: d
         if ok:
             judged.append((side, r))
     if not judged:
-        for r in sides.values():
-            _extend_unique(reasons, r["reasons"])
+        # a reason both sides share is said once; a side's own is named with its side
+        shared = set.intersection(*(set(r["reasons"]) for r in sides.values())) if sides else set()
+        for side, r in sides.items():
+            _extend_unique(reasons, [x if x in shared or side in x else f"{side} side: {x}"
+                                     for x in r["reasons"]])  # fmt: skip
         # no verdict, but what was measured is still reported: the higher side score
         # and its replicates (e.g. a verdict that could go either way)
         measured = [r for r in sides.values() if len(r["boot_score"])]
@@ -187,16 +205,18 @@ def combine_sides(fid: str, sides: dict, g_level: str, g_reasons: list, rules: d
             reasons.append(f"{s} side not judged ({why_not})")
             if not point_fault:
                 conf = _cap(conf, "medium")
+    # low = no verdict, also when the sides' combined replicates are what cannot tell
+    judged_clip = conf != "low"
     return Finding(
         fid,
         fault["title"],
-        severity,
+        severity if judged_clip else "none",
         round(float(worst["score"]), 4),
         conf,
         reasons,
         evidence,
         per_side=per_side,
-        judged=True,
+        judged=judged_clip,
         score_interval=_rounded(list(percentile_interval(boot_score))),
         p_fault=round(float(np.mean(boot_fault)), 4),
     )
@@ -327,9 +347,21 @@ def judge_side(
                 )
             continue
         g = guard_band(rules, metric, sub, fps)
-        x = np.where(ok, excess(np.where(ok, vals, 0.0), band, direction, g), np.nan)
-        sem = float((noise or {}).get(metric, 0.0) or 0.0)
-        used.append(dict(spec=m, band=band, vals=np.where(ok, vals, np.nan), x=x, sem=sem))
+        filled = np.where(ok, vals, 0.0)
+        x = np.where(ok, excess(filled, band, direction, g), np.nan)
+        x_edge = np.where(ok, excess(filled, band, direction), np.nan)
+        u = measurement_uncertainty(rules, metric, sub, fps)
+        used.append(
+            dict(
+                spec=m,
+                band=band,
+                vals=np.where(ok, vals, np.nan),
+                x=x,
+                x_edge=x_edge,
+                sem=float((noise or {}).get(metric, 0.0) or 0.0),
+                accuracy=float(np.median(u[ok])) if ok.any() else 0.0,
+            )
+        )
     n_prim = sum(u["spec"].get("role") == "primary" for u in used)
     if n >= min_n and missing:
         limit("low" if n_prim == 0 else "medium", "; ".join(missing))
@@ -358,13 +390,15 @@ def judge_side(
         }
 
     # ---- point verdict, bootstrap replicates and halves (gaitlens.faults.uncertainty)
-    X = np.stack([u["x"] for u in used])  # (metrics, strides)
+    X = np.stack([u["x"] for u in used])  # (metrics, strides), beyond edge + guard
+    X_edge = np.stack([u["x_edge"] for u in used])  # beyond the band edge itself
     V = np.stack([u["vals"] for u in used])
     w = np.array([float(u["spec"]["weight"]) for u in used])
     prim = np.array([u["spec"].get("role") == "primary" for u in used])
     scale = np.array([float(u["band"]["scale"]) for u in used])
     sign = np.array([1.0 if u["spec"]["direction"] == "high" else -1.0 for u in used])
     sem = np.array([u["sem"] for u in used])
+    accuracy = np.array([u["accuracy"] for u in used])
     qq = 1.0 - share
     q0 = row_quantile(X, qq)
     score0, sev0 = verdict(q0, w, prim, rules, fid)
@@ -375,11 +409,22 @@ def judge_side(
         [int(cq["bootstrap_seed"]), FAULT_IDS.index(fid), SIDES.index(side)]
     )
     idx = resample_indices(n, reps, rng)
-    shift = rng.standard_normal((reps, len(used))) * sem  # metric units
+    # the score's interval: other strides (bootstrap) and test-retest noise of the clip
+    # median, a normal draw of its SEM in metric units
+    noise_shift = rng.standard_normal((reps, len(used))) * sem
     qb = row_quantile(X[:, idx], qq).T  # (replicates, metrics)
-    qb = np.where(np.isfinite(qb), qb, q0) + sign * shift / scale
-    score_b, sev_b = verdict(qb, w, prim, rules, fid)
-    vb = row_quantile(V[:, idx], 0.5).T + shift  # medians of the values
+    qb = np.where(np.isfinite(qb), qb, q0) + sign * noise_shift / scale
+    score_b, _ = verdict(qb, w, prim, rules, fid)
+    # the decision's replicates add the measurement's own error against the truth (its
+    # standard uncertainty, the guard band's width; combined uncertainty, JCGM 100:2008)
+    # and ask whether the true value lies beyond the band edge itself (ISO 14253-1:2017:
+    # within the uncertainty of the edge, neither verdict is proven)
+    shift = noise_shift + rng.standard_normal((reps, len(used))) * accuracy
+    q0_edge = row_quantile(X_edge, qq)
+    qe = row_quantile(X_edge[:, idx], qq).T
+    qe = np.where(np.isfinite(qe), qe, q0_edge) + sign * shift / scale
+    _, sev_b = verdict(qe, w, prim, rules, fid)
+    vb = row_quantile(V[:, idx], 0.5).T + noise_shift
     halves_scores, halves_fault = [], []
     ic = sub["ic_s"].to_numpy(float) if "ic_s" in sub else np.arange(n, dtype=float)
     for h in halves(ic, min_n):

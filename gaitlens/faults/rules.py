@@ -130,14 +130,15 @@ def excess(values: np.ndarray, band: pd.Series, direction: str, guard=0.0) -> np
     return (sign * (np.asarray(values, float) - edge) - guard) / band["scale"]
 
 
-def guard_band(rules: dict, metric: str, strides: pd.DataFrame, fps: Optional[float]):
-    """Per-stride guard band (measurement uncertainty x ``guard_k``) in the metric's units:
-    ``value`` plus ``frames`` video frames (ms: 1000/fps; % of stride: 100/(fps x stride
-    time)); frames are ignored when the frame rate is unknown."""
-    k = float(rules["decision"].get("guard_k", 0.0))
+def measurement_uncertainty(rules: dict, metric: str, strides: pd.DataFrame,
+                            fps: Optional[float]) -> np.ndarray:  # fmt: skip
+    """Per-stride standard uncertainty of the video measurement of ``metric`` against
+    the truth (block ``measurement_uncertainty``), in the metric's units: ``value`` plus
+    ``frames`` video frames (ms: 1000/fps; % of stride: 100/(fps x stride time); frames
+    are ignored when the frame rate is unknown). Zeros for a metric without one."""
     u = rules.get("measurement_uncertainty", {}).get(metric)
     n = len(strides)
-    if not k or not isinstance(u, dict):
+    if not isinstance(u, dict):
         return np.zeros(n)
     g = np.full(n, float(u.get("value", 0.0)))
     frames = float(u.get("frames", 0.0))
@@ -153,7 +154,16 @@ def guard_band(rules: dict, metric: str, strides: pd.DataFrame, fps: Optional[fl
             g = g + np.nan_to_num(frames * 100.0 / (fps * st))
         elif metric.endswith("_s"):
             g = g + frames / fps
-    return k * g
+    return g
+
+
+def guard_band(rules: dict, metric: str, strides: pd.DataFrame, fps: Optional[float]):
+    """Per-stride guard band in the metric's units: ``guard_k`` x its measurement
+    uncertainty (``measurement_uncertainty``; ISO 14253-1:2017 decision rule)."""
+    k = float(rules["decision"].get("guard_k", 0.0))
+    if not k:
+        return np.zeros(len(strides))
+    return k * measurement_uncertainty(rules, metric, strides, fps)
 
 
 def metric_score(q, rules: dict, fid: Optional[str] = None):

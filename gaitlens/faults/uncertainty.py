@@ -15,6 +15,12 @@ uncertainty is measured, not asserted:
   measurement_noise``, measured on split clips by ``bench/test_retest.py``). The SEM
   partly repeats the stride-sampling spread the bootstrap already holds, so the
   interval errs on the wide side;
+* **the measurement's accuracy**: for the decision (not the score's interval), each
+  replicate also shifts each metric by a draw from N(0, u), its standard uncertainty
+  against the truth (the rules' ``measurement_uncertainty``, which also sets the guard
+  band), and is compared with the band edge itself: the combined standard uncertainty
+  of JCGM 100:2008 (GUM, section 5) and the decision zones of ISO 14253-1:2017, so a
+  median within the accuracy of the band edge proves neither verdict;
 * **halves**: the verdict recomputed on the first and on the second half of the side's
   strides in time; a verdict that a half contradicts is not stable through the clip.
 

@@ -32,13 +32,17 @@ def test_graded_synthetic_magnitude_rises_monotonically(knob):
     scores = [r[knob].score for r in res]
     judged = [r[knob].judged for r in res]
     ranks = [("none", "mild", "marked").index(r[knob].severity) for r in res if r[knob].judged]
-    # no fault and the full fault are judged; near the threshold the resampled strides
-    # may split (then no verdict: "could go either way"), never at both ends
-    assert judged[0] and judged[-1], [r[knob].confidence_reasons for r in res]
+    # the full fault is judged; no fault is never called a fault, but the synthetic
+    # runner's healthy thigh extension at toe-off lies near the band's edge, within the
+    # measurement's accuracy of it, so it may get no verdict ("cannot tell"); near the
+    # threshold the resampled strides may split too (no verdict: "could go either way")
+    assert judged[-1], [r[knob].confidence_reasons for r in res]
+    assert res[0][knob].severity == "none", res[0][knob].confidence_reasons
     for r in res:
         if not r[knob].judged:
             assert 0.0 < r[knob].p_fault < 1.0, r[knob].confidence_reasons
-    assert ranks[0] == 0 and ranks[-1] >= 1, scores
+    assert ranks[-1] >= 1, scores
+    assert not judged[0] or ranks[0] == 0, scores
     assert np.all(np.diff(ranks) >= 0), ranks
     assert np.all(np.diff(scores) >= -0.02), scores  # 0.02: noise between seeds' strides
     assert scores[-1] > scores[0] + 0.2, scores
