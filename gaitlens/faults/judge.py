@@ -204,21 +204,30 @@ def combine_sides(fid: str, sides: dict, g_level: str, g_reasons: list, rules: d
             why_not = "; ".join(r["reasons"]) or "measurement insufficient"
             reasons.append(f"{s} side not judged ({why_not})")
             if not point_fault:
-                conf = _cap(conf, "medium")
+                # an unknown leg allows "none" at medium; a leg whose measurements more
+                # likely lie beyond the band than inside it does not allow "none"
+                leaning = r["p_fault"] is not None and r["p_fault"] >= 0.5
+                conf = _cap(conf, "low" if leaning else "medium")
     # low = no verdict, also when the sides' combined replicates are what cannot tell
     judged_clip = conf != "low"
+    score, interval, p_fault = worst["score"], percentile_interval(boot_score), np.mean(boot_fault)
+    if not judged_clip:
+        # no verdict: report what was measured as when no side is judged, the side with
+        # the higher score, so the number does not depend on which sides were judged
+        top = max((r for r in sides.values() if len(r["boot_score"])), key=lambda r: r["score"])
+        score, interval, p_fault = top["score"], top["score_interval"], top["p_fault"]
     return Finding(
         fid,
         fault["title"],
         severity if judged_clip else "none",
-        round(float(worst["score"]), 4),
+        round(float(score), 4),
         conf,
         reasons,
         evidence,
         per_side=per_side,
         judged=judged_clip,
-        score_interval=_rounded(list(percentile_interval(boot_score))),
-        p_fault=round(float(np.mean(boot_fault)), 4),
+        score_interval=_rounded(list(interval)),
+        p_fault=round(float(p_fault), 4),
     )
 
 
@@ -419,7 +428,13 @@ def judge_side(
     # standard uncertainty, the guard band's width; combined uncertainty, JCGM 100:2008)
     # and ask whether the true value lies beyond the band edge itself (ISO 14253-1:2017:
     # within the uncertainty of the edge, neither verdict is proven)
-    shift = noise_shift + rng.standard_normal((reps, len(used))) * accuracy
+    # The accuracy error belongs to the clip (camera, body, pose model), not to a leg:
+    # one draw per replicate and metric, shared by both sides (seeded per fault only)
+    metric_names = [m["metric"] for m in active_metrics(rules, fid)]
+    acc_rng = np.random.default_rng([int(cq["bootstrap_seed"]), FAULT_IDS.index(fid), 99])
+    z = acc_rng.standard_normal((reps, len(metric_names)))
+    z = z[:, [metric_names.index(u["spec"]["metric"]) for u in used]]
+    shift = noise_shift + z * accuracy
     q0_edge = row_quantile(X_edge, qq)
     qe = row_quantile(X_edge[:, idx], qq).T
     qe = np.where(np.isfinite(qe), qe, q0_edge) + sign * shift / scale

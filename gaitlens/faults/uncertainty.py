@@ -18,7 +18,9 @@ uncertainty is measured, not asserted:
 * **the measurement's accuracy**: for the decision (not the score's interval), each
   replicate also shifts each metric by a draw from N(0, u), its standard uncertainty
   against the truth (the rules' ``measurement_uncertainty``, which also sets the guard
-  band), and is compared with the band edge itself: the combined standard uncertainty
+  band; one draw per replicate and metric, shared by both legs, since the error
+  belongs to the clip's camera, body and pose model), and is compared with the band
+  edge itself: the combined standard uncertainty
   of JCGM 100:2008 (GUM, section 5) and the decision zones of ISO 14253-1:2017, so a
   median within the accuracy of the band edge proves neither verdict;
 * **halves**: the verdict recomputed on the first and on the second half of the side's

@@ -274,7 +274,8 @@ def sureness(finding, mild: float, marked: float) -> Optional[dict]:
         hi=hi,
         text=f"score {finding.score:.2f}, 95 % interval {lo:.2f} to {hi:.2f}",
         p_text=(
-            f"the pattern shows in {p:.0%} of the resampled sets of strides" if _finite(p) else ""
+            f"the pattern lies beyond the healthy range in {p:.0%} of the resamples "
+            "(strides, retest noise and the video's accuracy)" if _finite(p) else ""
         ),
         mild=float(mild),
         marked=float(marked),

@@ -225,8 +225,27 @@ def _overlap(a, b) -> Optional[bool]:
     return not (a[1] < b[0] or b[1] < a[0])
 
 
-def compare_finding(before, after, differences: tuple = ()) -> FindingChange:
-    """One fault's change in plain words (``before``/``after``: ``faults.Finding``)."""
+def _moves(before, after, metrics) -> str:
+    """The fault's primary measures that changed beyond noise, toward or away from the
+    pattern ("hip flexion at foot strike +9.1 deg, toward the pattern")."""
+    direction = {}
+    for e in list(before.evidence) + list(after.evidence):
+        if e.role == "primary":
+            direction.setdefault(e.metric, e.direction)
+    parts = []
+    for m in metrics:
+        if m.metric in direction and m.beyond_noise:
+            toward = (m.difference > 0) == (direction[m.metric] == "high")
+            parts.append(
+                f"{m.label} {m.difference * m.factor:+.1f} {m.unit}".rstrip()
+                + f", {'toward' if toward else 'away from'} the pattern"
+            )
+    return "; ".join(parts)
+
+
+def compare_finding(before, after, differences: tuple = (), metrics: tuple = ()) -> FindingChange:
+    """One fault's change in plain words (``before``/``after``: ``faults.Finding``;
+    ``metrics``: the sessions' ``MetricChange`` list, quoted when a verdict is missing)."""
     title = before.title
     name = title[0].lower() + title[1:]
     if not (before.judged and after.judged):
@@ -236,8 +255,11 @@ def compare_finding(before, after, differences: tuple = ()) -> FindingChange:
                   else "the second session gave no verdict")
         )  # fmt: skip
         direction, beyond = "unknown", None
-        sentence = (f"{name}: cannot say whether it changed; {which} "
-                    "(see the report's confidence reasons).")  # fmt: skip
+        moves = _moves(before, after, metrics)
+        sentence = f"{name}: cannot say whether the verdict changed; {which}" + (
+            f", but its measures changed beyond measurement noise: {moves}." if moves
+            else " (see the report's confidence reasons)."
+        )  # fmt: skip
     else:
         rb, ra = SEVERITY_RANK[before.severity], SEVERITY_RANK[after.severity]
         overlap = _overlap(before.score_interval, after.score_interval)
@@ -304,8 +326,8 @@ def compare(
         filmed_differently=bool(diffs),
     )
     by_after = {f.id: f for f in after.findings}
-    findings = [compare_finding(f, by_after[f.id], tuple(diffs)) for f in before.findings
-                if f.id in by_after]  # fmt: skip
+    findings = [compare_finding(f, by_after[f.id], tuple(diffs), tuple(metrics))
+                for f in before.findings if f.id in by_after]  # fmt: skip
     return Comparison(
         before=fb,
         after=fa,

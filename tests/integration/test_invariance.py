@@ -123,19 +123,9 @@ def _findings_agree(records, names):
     return problems
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 20: pelvis_back_hips_flexed none in both, confidence high (original) vs "
-    "medium (mirrored): a cap, not the resamples (p_fault 0 in both)",
-)
 def test_findings_same_on_mirrored(records):
     assert not _findings_agree(records, ("original", "mirrored"))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 20: pelvis_back_hips_flexed none in both, confidence medium (first half) "
-    "vs high (second half); pelvis_lag none/medium in both (scores 0.15 vs 0.25)",
-)
 def test_findings_same_on_halves(records):
     assert not _findings_agree(records, ("first_half", "second_half"))

@@ -157,3 +157,15 @@ def test_inside_the_guard_band_neither_verdict_is_proven():
         m: {"value": 0.0} for m in SITTING}}, bands={})  # fmt: skip
     h = run(s, config=exact)["pelvis_back_hips_flexed"]
     assert h.severity == "mild" and h.judged and h.p_fault > 0.9
+
+
+def test_none_is_not_given_when_a_leg_leans_beyond_the_band():
+    """One leg clearly healthy, the other within the accuracy of the band edge but more
+    likely beyond it: that leg cannot tell, so the clip gives no verdict (not "none")."""
+    shift = {(m, "left"): -0.5 * np.sign(v) for m, v in SITTING.items()}
+    shift.update({(m, "right"): 2.5 * np.sign(v) for m, v in SITTING.items()})
+    f = run(make_strides(shift=shift, noise_sd=0.1), config=DEFAULT)["pelvis_back_hips_flexed"]
+    assert f.per_side["left"]["judged"] and not f.per_side["right"]["judged"]
+    assert f.per_side["right"]["p_fault"] >= 0.5
+    assert not f.judged and f.confidence == "low" and f.severity == "none"
+    assert any(r.startswith("right side not judged (cannot tell") for r in f.confidence_reasons)

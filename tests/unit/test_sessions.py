@@ -140,6 +140,33 @@ def test_a_fault_that_went_away_is_reported_as_improved_beyond_noise():
     assert d["before"]["label"] == "june" and d["format"] == "gaitlens-compare"
 
 
+def test_without_a_verdict_the_fault_measures_that_moved_are_named():
+    """A session with no verdict on a fault: the sentence names the fault's primary
+    measures that changed beyond noise, and whether toward or away from the pattern."""
+    from types import SimpleNamespace as NS
+
+    from gaitlens.sessions.compare import compare_finding
+
+    def finding(judged, severity="none"):
+        ev = [NS(metric="hip_flexion_ic_deg", role="primary", direction="high"),
+              NS(metric="trunk_lean_mean_deg", role="supporting", direction="high")]  # fmt: skip
+        return NS(id="pelvis_back_hips_flexed", title="Pelvis left behind", judged=judged,
+                  severity=severity, confidence="medium" if judged else "low", score=0.5,
+                  score_interval=[0.4, 0.6], evidence=ev)  # fmt: skip
+
+    changes = compare_metrics(table(30.0, 7.0, seed=1), table(38.0, 12.0, seed=2), NOISE)
+    f = compare_finding(finding(False), finding(True, "mild"), (), tuple(changes))
+    assert f.direction == "unknown" and "first session gave no verdict" in f.sentence
+    assert "hip flexion at foot strike +8" in f.sentence and "toward the pattern" in f.sentence
+    assert "trunk" not in f.sentence  # supporting measures are not quoted
+    away = compare_metrics(table(38.0, 7.0, seed=1), table(30.0, 7.0, seed=2), NOISE)
+    g = compare_finding(finding(True, "mild"), finding(False), (), tuple(away))
+    assert "-8" in g.sentence and "away from the pattern" in g.sentence
+    h = compare_finding(finding(False), finding(False), (), tuple(compare_metrics(
+        table(30.0, 7.0), table(30.0, 7.0), NOISE)))  # fmt: skip
+    assert "neither session gave a verdict" in h.sentence and "confidence reasons" in h.sentence
+
+
 def test_filming_differences_are_detected():
     base = facts()
     assert filming_differences(base, facts(fps=30.0))[0].startswith("frame rates differ")
