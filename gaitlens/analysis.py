@@ -100,6 +100,7 @@ class Analysis:
             self.bands,
             sampling_rate_hz=self.quality.get("sampling_rate_hz"),
             config=self.config,
+            leg_length_px=self.quality.get("leg_length_px"),
         )
 
     def reanalyze(self, **options) -> Analysis:

@@ -79,6 +79,8 @@ def measurement_quality(
             q["pelvic_tilt_confidence"] = float(np.nanmean(frames["pelvic_tilt_confidence"]))
     if clean is not None:
         q["near_side"] = getattr(clean, "near_side", None)
+        leg = getattr(clean, "leg_length_px", None)
+        q["leg_length_px"] = float(leg) if leg is not None and np.isfinite(leg) else None
         q["view"] = getattr(clean, "view", None)
         q["swaps_repaired"] = getattr(clean, "swaps_repaired", None)
         q.update({f"cleaning_{k}": v for k, v in (getattr(clean, "quality", {}) or {}).items()})

@@ -29,12 +29,14 @@ def stride_flags(
     rules: Optional[dict] = None,
     sampling_rate_hz: Optional[float] = None,
     config=None,
+    leg_length_px: Optional[float] = None,
 ) -> pd.DataFrame:
     """Per stride: ``{metric}_outside`` (beyond its band plus the guard band, in a
     direction that counts against a fault), and per fault ``{fault}`` (the stride shows
     the pattern: its weighted score reaches ``mild_score`` with a primary metric
     outside) and ``{fault}_score``. For ``analysis.json``. ``config`` applies the same
-    ``[faults]``/``[bands]`` overrides as ``classify``."""
+    ``[faults]``/``[bands]`` overrides as ``classify``; ``leg_length_px`` (the clip's,
+    ``quality["leg_length_px"]``) widens the guard band for a small runner as there."""
     if rules is None:
         rules = load_rules(getattr(config, "faults", None) or None)
     bt = resolve_bands(bands, rules, getattr(config, "bands", None) or None)
@@ -49,7 +51,7 @@ def stride_flags(
             band = bt.loc[metric] if metric in bt.index else None
             if metric not in strides or not band_ok(band, direction):
                 continue
-            g = guard_band(rules, metric, strides, sampling_rate_hz)
+            g = guard_band(rules, metric, strides, sampling_rate_hz, leg_length_px)
             x = excess(strides[metric].to_numpy(float), band, direction, g)
             ok = np.isfinite(x)
             col = f"{metric}_outside"

@@ -17,6 +17,7 @@ from ..strides.metrics import label_of
 from ..units import stored_unit
 from .finding import Evidence, Finding
 from .rules import (
+    accuracy_correlation,
     active_metrics,
     band_ok,
     excess,
@@ -355,11 +356,11 @@ def judge_side(
                     else f"{_label(metric)} measured in only {k} of {n} strides"
                 )
             continue
-        g = guard_band(rules, metric, sub, fps)
+        g = guard_band(rules, metric, sub, fps, quality.get("leg_length_px"))
         filled = np.where(ok, vals, 0.0)
         x = np.where(ok, excess(filled, band, direction, g), np.nan)
         x_edge = np.where(ok, excess(filled, band, direction), np.nan)
-        u = measurement_uncertainty(rules, metric, sub, fps)
+        u = measurement_uncertainty(rules, metric, sub, fps, quality.get("leg_length_px"))
         used.append(
             dict(
                 spec=m,
@@ -432,7 +433,10 @@ def judge_side(
     # one draw per replicate and metric, shared by both sides (seeded per fault only)
     metric_names = [m["metric"] for m in active_metrics(rules, fid)]
     acc_rng = np.random.default_rng([int(cq["bootstrap_seed"]), FAULT_IDS.index(fid), 99])
-    z = acc_rng.standard_normal((reps, len(metric_names)))
+    # correlated where measured (e.g. the thigh offset that raises hip flexion at
+    # midstance lowers the thigh's extension at toe-off)
+    chol = np.linalg.cholesky(accuracy_correlation(rules, metric_names))
+    z = acc_rng.standard_normal((reps, len(metric_names))) @ chol.T
     z = z[:, [metric_names.index(u["spec"]["metric"]) for u in used]]
     shift = noise_shift + z * accuracy
     q0_edge = row_quantile(X_edge, qq)

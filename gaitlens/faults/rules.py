@@ -36,6 +36,9 @@ def load_rules(overrides: Optional[dict] = None, path: Optional[Path] = None) ->
         if key == "measurement_uncertainty" and isinstance(val, dict):
             mu = rules.setdefault("measurement_uncertainty", {})
             for metric, u in val.items():
+                if metric == "reference_leg_length_px":
+                    mu[metric] = u
+                    continue
                 mu[metric] = {**mu.get(metric, {}), **(u if isinstance(u, dict) else {"value": u})}
         elif key in rules["decision"] or key in rules["confidence"]:
             rules["decision" if key in rules["decision"] else "confidence"][key] = val
@@ -131,16 +134,25 @@ def excess(values: np.ndarray, band: pd.Series, direction: str, guard=0.0) -> np
 
 
 def measurement_uncertainty(rules: dict, metric: str, strides: pd.DataFrame,
-                            fps: Optional[float]) -> np.ndarray:  # fmt: skip
+                            fps: Optional[float],
+                            leg_length_px: Optional[float] = None) -> np.ndarray:  # fmt: skip
     """Per-stride standard uncertainty of the video measurement of ``metric`` against
-    the truth (block ``measurement_uncertainty``), in the metric's units: ``value`` plus
-    ``frames`` video frames (ms: 1000/fps; % of stride: 100/(fps x stride time); frames
-    are ignored when the frame rate is unknown). Zeros for a metric without one."""
-    u = rules.get("measurement_uncertainty", {}).get(metric)
+    the truth (block ``measurement_uncertainty``), in the metric's units: ``value``,
+    scaled up when the runner is smaller in the image than in the renders it was
+    measured on (``reference_leg_length_px``: a keypoint error of a given size in pixels
+    turns a shorter segment by more, first-order error propagation), plus ``frames``
+    video frames (ms: 1000/fps; % of stride: 100/(fps x stride time); frames are ignored
+    when the frame rate is unknown). Zeros for a metric without one."""
+    block = rules.get("measurement_uncertainty", {})
+    u = block.get(metric)
     n = len(strides)
     if not isinstance(u, dict):
         return np.zeros(n)
-    g = np.full(n, float(u.get("value", 0.0)))
+    size = 1.0
+    ref = block.get("reference_leg_length_px")
+    if ref and leg_length_px and np.isfinite(leg_length_px) and leg_length_px > 0:
+        size = max(1.0, float(ref) / float(leg_length_px))
+    g = np.full(n, float(u.get("value", 0.0)) * size)
     frames = float(u.get("frames", 0.0))
     if frames and fps and np.isfinite(fps) and fps > 0:
         if metric.endswith("_ms"):
@@ -157,13 +169,41 @@ def measurement_uncertainty(rules: dict, metric: str, strides: pd.DataFrame,
     return g
 
 
-def guard_band(rules: dict, metric: str, strides: pd.DataFrame, fps: Optional[float]):
+def _correlation(block: dict, a: str, b: str) -> Optional[float]:
+    entry = block.get(a)
+    return (entry.get("correlation") or {}).get(b) if isinstance(entry, dict) else None
+
+
+def accuracy_correlation(rules: dict, metrics: list) -> np.ndarray:
+    """Correlation matrix of the metrics' measurement errors (block
+    ``measurement_uncertainty``, each metric's optional ``correlation = {other: r}``;
+    identity where none is given), made positive definite for a Cholesky factor."""
+    mu = rules.get("measurement_uncertainty", {})
+    n = len(metrics)
+    c = np.eye(n)
+    for i, a in enumerate(metrics):
+        for j, b in enumerate(metrics):
+            if i != j:
+                r = _correlation(mu, a, b)
+                r = _correlation(mu, b, a) if r is None else r
+                if r is not None:
+                    c[i, j] = c[j, i] = float(r)
+    w, v = np.linalg.eigh(c)
+    if w.min() < 1e-6:  # inconsistent pairwise values: nearest valid correlation
+        c = (v * np.maximum(w, 1e-6)) @ v.T
+        d = np.sqrt(np.diag(c))
+        c = c / np.outer(d, d)
+    return c
+
+
+def guard_band(rules: dict, metric: str, strides: pd.DataFrame, fps: Optional[float],
+               leg_length_px: Optional[float] = None):  # fmt: skip
     """Per-stride guard band in the metric's units: ``guard_k`` x its measurement
     uncertainty (``measurement_uncertainty``; ISO 14253-1:2017 decision rule)."""
     k = float(rules["decision"].get("guard_k", 0.0))
     if not k:
         return np.zeros(len(strides))
-    return k * measurement_uncertainty(rules, metric, strides, fps)
+    return k * measurement_uncertainty(rules, metric, strides, fps, leg_length_px)
 
 
 def metric_score(q, rules: dict, fid: Optional[str] = None):

@@ -275,7 +275,9 @@ def sureness(finding, mild: float, marked: float) -> Optional[dict]:
         text=f"score {finding.score:.2f}, 95 % interval {lo:.2f} to {hi:.2f}",
         p_text=(
             f"the pattern lies beyond the healthy range in {p:.0%} of the resamples "
-            "(strides, retest noise and the video's accuracy)" if _finite(p) else ""
+            "(strides, retest noise and the video's accuracy)"
+            if _finite(p)
+            else ""
         ),
         mild=float(mild),
         marked=float(marked),

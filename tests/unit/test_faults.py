@@ -366,3 +366,32 @@ def test_guard_band_units():
     assert faults.guard_band(rules, "hip_flexion_ic_deg", s, None) == pytest.approx(6.5)
     off = faults.load_rules({"guard_k": 0})
     assert not faults.guard_band(off, "hip_flexion_ic_deg", s, 60.0).any()
+
+
+def test_accuracy_grows_for_a_small_runner_and_never_shrinks():
+    from gaitlens.faults.rules import measurement_uncertainty
+
+    lag = {"value": 10.0, "frames": 1.0}
+    rules = faults.load_rules(
+        {"measurement_uncertainty": {"reference_leg_length_px": 200, "pelvis_lag_ms": lag}}
+    )
+    s = make_strides(n_per_side=2)
+    u = lambda m, leg: measurement_uncertainty(rules, m, s, 50.0, leg)  # noqa: E731
+    assert u("hip_flexion_ic_deg", 100.0) == pytest.approx(13.0)  # 6.5 deg x 200/100
+    assert u("hip_flexion_ic_deg", 400.0) == pytest.approx(6.5)  # a bigger runner: as measured
+    assert u("hip_flexion_ic_deg", None) == pytest.approx(6.5)
+    assert u("pelvis_lag_ms", 100.0) == pytest.approx(20.0 + 20.0)  # the frame term is not scaled
+    assert faults.guard_band(rules, "hip_flexion_ic_deg", s, 50.0, 100.0) == pytest.approx(13.0)
+
+
+def test_accuracy_correlation_is_symmetric_and_valid():
+    from gaitlens.faults.rules import accuracy_correlation
+
+    rules = faults.load_rules()
+    names = ["hip_flexion_ic_deg", "hip_flexion_midstance_deg", "hip_extension_to_deg"]
+    c = accuracy_correlation(rules, names)
+    assert c[1, 2] == c[2, 1] == pytest.approx(-0.8) and c[0, 1] == 0.0
+    assert np.allclose(np.diag(c), 1.0) and np.linalg.eigvalsh(c).min() > 0
+    bad = {"a": {"correlation": {"b": 0.99, "c": 0.99}}, "b": {"correlation": {"c": -0.99}}}
+    c = accuracy_correlation({"measurement_uncertainty": bad}, ["a", "b", "c"])
+    assert np.allclose(np.diag(c), 1.0) and np.linalg.eigvalsh(c).min() > 0
