@@ -198,16 +198,20 @@ def combine_sides(fid: str, sides: dict, g_level: str, g_reasons: list, rules: d
     for r in basis:
         conf = _cap(conf, r["cap"])
         _extend_unique(reasons, r["cap_reasons"])
-    if why:
+    # an unknown leg allows "none" at medium; a leg whose measurements more likely lie
+    # beyond the band than inside it does not allow "none" (then the judged sides'
+    # agreement is not the reason worth stating)
+    leaning = not point_fault and any(
+        not per_side[s]["judged"] and r["p_fault"] is not None and r["p_fault"] >= 0.5
+        for s, r in sides.items()
+    )
+    if why and not leaning:
         reasons.append(why)
     for s, r in sides.items():
         if not per_side[s]["judged"]:
             why_not = "; ".join(r["reasons"]) or "measurement insufficient"
             reasons.append(f"{s} side not judged ({why_not})")
             if not point_fault:
-                # an unknown leg allows "none" at medium; a leg whose measurements more
-                # likely lie beyond the band than inside it does not allow "none"
-                leaning = r["p_fault"] is not None and r["p_fault"] >= 0.5
                 conf = _cap(conf, "low" if leaning else "medium")
     # low = no verdict, also when the sides' combined replicates are what cannot tell
     judged_clip = conf != "low"
