@@ -76,21 +76,46 @@ def test_halves_keep_valid_strides(records):
         assert records[name]["n_valid"] >= 0.85 * n0 / 2, name
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 20: cadence 168.5 (original, mirrored), 168.4 (first half), 169.5 (second "
-    "half, 7 strides a leg) vs 168.9 +- 0.5 (Tasks graph, cadence from the strike rhythm)",
-)
 def test_cadence_within_half_a_step_per_minute(records):
-    """Every copy's clip cadence within 0.5 spm of the pixel-measured 168.9 spm."""
+    """The whole clip and its mirrored copy: within 0.5 spm of the pixel-measured 168.9."""
     from bench.invariance import CADENCE_TOL_SPM, REAL_CADENCE_SPM
 
-    bad = {
-        n: round(r["cadence_spm"], 2)
-        for n, r in records.items()
-        if not abs(r["cadence_spm"] - REAL_CADENCE_SPM) <= CADENCE_TOL_SPM
-    }
-    assert not bad, bad
+    for name in ("original", "mirrored"):
+        got = records[name]["cadence_spm"]
+        assert abs(got - REAL_CADENCE_SPM) <= CADENCE_TOL_SPM, (name, round(got, 2))
+
+
+def _labelled_cadence(start_s: float, end_s: float) -> float:
+    """Cadence of the hand-labelled foot strikes in ``[start_s, end_s)``: steps per
+    minute from a straight line through the strike times (unbiased label time
+    ``(frame - 0.5) / fps``)."""
+    import pandas as pd
+
+    lab = pd.read_csv(shared_file(REAL_VIDEO.with_name(REAL_VIDEO.stem + ".events.csv")))
+    t = np.sort((lab.loc[lab.event == "IC", "frame"].to_numpy(float) - 0.5) / 30.0)
+    t = t[(t >= start_s) & (t < end_s)]
+    return 60.0 / np.polyfit(np.arange(len(t)), t, 1)[0]
+
+
+def test_the_labels_cadence_changes_between_halves():
+    """The runner's own cadence is not the same in both halves (hand labels: 167.4 and
+    169.8 spm, 168.9 over the clip), so each half is judged against its own labels."""
+    first, second = _labelled_cadence(0.0, 6.0), _labelled_cadence(6.0, 12.0)
+    assert 167.0 < first < 168.0 and 169.4 < second < 170.2
+    assert abs(_labelled_cadence(0.0, 12.0) - 168.9) < 0.3
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 20: first half 168.3 spm against its hand-labelled 167.4 (0.9 off; 7 "
+    "strides a leg); the second half 169.5 against 169.8 is within 0.5",
+)
+def test_cadence_of_each_half_against_its_own_labels(records):
+    from bench.invariance import CADENCE_TOL_SPM
+
+    for name, (a, b) in (("first_half", (0.0, 6.0)), ("second_half", (6.0, 12.0))):
+        got, want = records[name]["cadence_spm"], _labelled_cadence(a, b)
+        assert abs(got - want) <= CADENCE_TOL_SPM, (name, round(got, 2), round(want, 2))
 
 
 def _lag(records, name, leg):
