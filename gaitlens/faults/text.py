@@ -39,9 +39,14 @@ def explain(finding, rules: dict) -> tuple:
     fault = rules["faults"][finding.id]
     if not finding.judged:
         why = "; ".join(finding.confidence_reasons) or "the measurement was insufficient"
+        # measured well enough but too close to the band edge: filming advice alone
+        # would not help, so say so (gaitlens.faults.judge, "cannot tell")
+        edge = "cannot tell" in why and not any(
+            w in why for w in ("hardly visible", "frame rate", "not seen", "too few", "only ")
+        )
         return (
             f"This could not be judged from this video: {why}. No verdict is given.",
-            rules.get("advice_not_judged", ""),
+            rules.get("advice_cannot_tell" if edge else "advice_not_judged", ""),
         )
     judged = [s for s, d in finding.per_side.items() if d.get("judged")]
     sides_text = " and ".join(judged) if len(judged) > 1 else f"{judged[0]} (only side judged)"

@@ -148,6 +148,7 @@ def test_inside_the_guard_band_neither_verdict_is_proven():
     assert f.severity == "none" and f.confidence == "low" and not f.judged
     assert f.p_fault > 0.5
     assert any("cannot tell" in r for r in f.confidence_reasons)
+    assert "edge of the healthy range" in f.advice  # not filming advice: it would not help
     # well inside the band by more than the accuracy: a verdict of none is given
     inside = make_strides(shift={m: -0.5 * np.sign(v) for m, v in SITTING.items()}, noise_sd=0.1)
     g = run(inside, config=DEFAULT)["pelvis_back_hips_flexed"]
