@@ -96,6 +96,13 @@ def clip_confidence(fid: str, quality: dict, rules: dict) -> tuple:
     return level, reasons
 
 
+def at_band_edge(point_fault: bool, p_fault: float) -> bool:
+    """A "none" whose replicates more likely put the true values beyond the band than
+    inside it: measured, but within the video's accuracy of the band edge ("cannot
+    tell"; filming better would hardly help)."""
+    return not point_fault and p_fault is not None and p_fault >= 0.5
+
+
 def measured_level(point_fault: bool, boot_fault: np.ndarray, halves_fault: list,
                    rules: dict) -> tuple:  # fmt: skip
     """Confidence from the replicates (``gaitlens.faults.uncertainty``): ``high`` when
@@ -111,7 +118,7 @@ def measured_level(point_fault: bool, boot_fault: np.ndarray, halves_fault: list
     p = float(np.mean(boot_fault))
     what = "shows" if point_fault else "does not show"
     if agree < cq["medium_agreement"]:
-        if not point_fault and p >= 0.5:
+        if at_band_edge(point_fault, p):
             return "low", (
                 "cannot tell: the measured values lie just beyond the healthy range, but "
                 "closer to its edge than the video measurement's accuracy (beyond the "
@@ -156,6 +163,8 @@ def combine_sides(fid: str, sides: dict, g_level: str, g_reasons: list, rules: d
             "confidence": conf,
             "judged": ok,
             "reasons": list(r["reasons"]),
+            # not judged only because it lies within the accuracy of the band edge
+            "at_band_edge": bool(r["at_band_edge"]) and g_level == "high",
         }
         evidence += r["evidence"]
         if ok:
@@ -201,8 +210,8 @@ def combine_sides(fid: str, sides: dict, g_level: str, g_reasons: list, rules: d
     # an unknown leg allows "none" at medium; a leg whose measurements more likely lie
     # beyond the band than inside it does not allow "none" (then the judged sides'
     # agreement is not the reason worth stating)
-    leaning = not point_fault and any(
-        not per_side[s]["judged"] and r["p_fault"] is not None and r["p_fault"] >= 0.5
+    leaning = any(
+        not per_side[s]["judged"] and at_band_edge(point_fault, r["p_fault"])
         for s, r in sides.items()
     )
     if why and not leaning:
@@ -401,6 +410,7 @@ def judge_side(
             "confidence": "low",
             "reasons": cap_reasons,
             "judged": False,
+            "at_band_edge": False,
         }
 
     # ---- point verdict, bootstrap replicates and halves (gaitlens.faults.uncertainty)
@@ -455,6 +465,7 @@ def judge_side(
         sh, gh = verdict(np.where(np.isfinite(qh), qh, q0), w, prim, rules, fid)
         halves_scores.append(float(sh))
         halves_fault.append(bool(gh >= 1))
+    p_fault = float(np.mean(sev_b >= 1))
     level, why = measured_level(point_fault, sev_b >= 1, halves_fault, rules)
     conf = _cap(level, cap)
     reasons = cap_reasons + ([why] if why else [])
@@ -494,7 +505,7 @@ def judge_side(
         "severity": SEVERITIES[int(sev0)],
         "score": float(score0),
         "score_interval": list(percentile_interval(score_b)),
-        "p_fault": float(np.mean(sev_b >= 1)),
+        "p_fault": p_fault,
         "halves_scores": halves_scores,
         "halves_fault": halves_fault,
         "boot_score": score_b,
@@ -503,6 +514,7 @@ def judge_side(
         "reasons": reasons,
         "evidence": evidence,
         "judged": conf != "low",
+        "at_band_edge": level == "low" and cap == "high" and at_band_edge(point_fault, p_fault),
     }
 
 

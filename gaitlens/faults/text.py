@@ -40,10 +40,8 @@ def explain(finding, rules: dict) -> tuple:
     if not finding.judged:
         why = "; ".join(finding.confidence_reasons) or "the measurement was insufficient"
         # measured well enough but too close to the band edge: filming advice alone
-        # would not help, so say so (gaitlens.faults.judge, "cannot tell")
-        edge = "cannot tell" in why and not any(
-            w in why for w in ("hardly visible", "frame rate", "not seen", "too few", "only ")
-        )
+        # would not help, so say so (gaitlens.faults.judge.at_band_edge)
+        edge = any(d.get("at_band_edge") for d in finding.per_side.values())
         return (
             f"This could not be judged from this video: {why}. No verdict is given.",
             rules.get("advice_cannot_tell" if edge else "advice_not_judged", ""),
