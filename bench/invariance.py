@@ -247,7 +247,8 @@ def copy_track(clip: Path, spec: CopySpec, fresh_pose: bool = False, log=print):
     video = clip if spec.vf is None else d / "video" / f"{spec.name}.mp4"
     if not fresh_pose and npz.is_file() and meta.is_file():
         if json.loads(meta.read_text()).get("digest") == digest and video.is_file():
-            return PoseTrack.load(npz), video
+            track = PoseTrack.load(npz)
+            return _with_vertical(track, video, d / f"{spec.name}.vertical.json"), video
     if spec.vf is not None:
         t0 = time.time()
         make_copy(clip, spec, video)
@@ -258,7 +259,22 @@ def copy_track(clip: Path, spec: CopySpec, fresh_pose: bool = False, log=print):
     track.save(npz)
     meta.write_text(json.dumps({"digest": digest, "key": key}, indent=1))
     log(f"  {clip.stem}/{spec.name}: pose {time.time() - t0:.1f} s ({track.n_frames} frames)")
-    return track, video
+    return _with_vertical(track, video, d / f"{spec.name}.vertical.json"), video
+
+
+def _with_vertical(track, video: Path, cache: Path):
+    """``track`` with the scene's vertical (``gaitlens.pose.vertical``, as ``analyze``
+    adds it), cached next to the pose track under the finder's settings."""
+    from gaitlens.pose.vertical import VerticalFinder, estimate_vertical
+
+    key = _digest({"finder": repr(VerticalFinder()), "video": _file_key(video)})
+    if cache.is_file() and json.loads(cache.read_text()).get("key") == key:
+        est = json.loads(cache.read_text())["vertical"]
+    else:
+        est = estimate_vertical(video, track).to_dict()
+        cache.write_text(json.dumps({"key": key, "vertical": _jsonable(est)}, indent=1))
+    track.video["vertical"] = est
+    return track
 
 
 def _mediapipe_version() -> str:
@@ -339,6 +355,11 @@ def record(analysis, error: Optional[str] = None, keep_strides: bool = True) -> 
         },
         "fps": float(q.get("sampling_rate_hz", np.nan)),
         "pelvic_tilt_confidence": float(q.get("pelvic_tilt_confidence", np.nan)),
+        # the scene's vertical (gaitlens.pose.vertical): the angle the frame was levelled
+        # by (0 = not levelled), its estimate and standard error
+        "level_deg": float((q.get("cleaning_vertical") or {}).get("level_deg", 0.0)),
+        "vertical_deg": float((q.get("cleaning_vertical") or {}).get("angle_deg", np.nan)),
+        "vertical_se_deg": _num(float((q.get("cleaning_vertical") or {}).get("se_deg") or np.nan)),
         "metrics": metrics,
         "findings": findings,
         "warnings": list(analysis.warnings),
@@ -350,6 +371,14 @@ def record(analysis, error: Optional[str] = None, keep_strides: bool = True) -> 
                 rows[c] = [_num(v) for v in st[c].to_numpy(float)]
         out["strides"] = rows
     return out
+
+
+def _level(r: dict) -> str:
+    """The copy's levelling: angle +- SE, or "not levelled" (scene vertical not used)."""
+    if r.get("level_deg"):
+        se = r.get("vertical_se_deg")
+        return f"{r['level_deg']:+.2f}" + (f" ± {se:.2f}" if se is not None else "")
+    return "not levelled"
 
 
 def _median(x) -> float:
@@ -600,13 +629,14 @@ def markdown(result: dict, brief: bool = False) -> str:
         "## Copies",
         "",
         "| copy | kind | valid strides (near/far) | cadence [spm] | facing / near | "
-        "pelvis lag [ms] near / far | findings (severity, confidence, score) |",
-        "|---|---|---|---|---|---|---|",
+        "levelled by [deg] | pelvis lag [ms] near / far | findings (severity, confidence, "
+        "score) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for n, r in recs.items():
         kind, label = kinds[n]
         if not r["ok"]:
-            out.append(f"| {n} ({label}) | {kind} | 0 | – | – | – | {r['error'][:80]} |")
+            out.append(f"| {n} ({label}) | {kind} | 0 | – | – | – | – | {r['error'][:80]} |")
             continue
         pl = r["metrics"]["pelvis_lag_ms"]
         fs = "; ".join(
@@ -617,7 +647,7 @@ def markdown(result: dict, brief: bool = False) -> str:
         out.append(
             f"| {n} ({label}) | {kind} | {r['n_valid']} ({r['n_valid_side']['near']}/"
             f"{r['n_valid_side']['far']}) | {_f(r['cadence_spm'])} | {r['facing']} / "
-            f"{r['near_side']} | {_f(pl['near'], 0)} / {_f(pl['far'], 0)} | {fs} |"
+            f"{r['near_side']} | {_level(r)} | {_f(pl['near'], 0)} / {_f(pl['far'], 0)} | {fs} |"
         )
     out += ["", "## Targets (issue 20)", "", "| target | copy | value | limit | verdict |"]
     out.append("|---|---|---|---|---|")

@@ -22,6 +22,7 @@ from .io import timebase
 from .io import video as _video
 from .io.track import PoseTrack
 from .pose.runner import run_pose
+from .pose.vertical import estimate_vertical
 
 PathLike = Union[str, os.PathLike]
 
@@ -54,6 +55,8 @@ def analyze(
         pose_track = _saved_track(Path(outdir), meta, cfg)
     if pose_track is None:
         pose_track = run_pose(video_path, cfg, progress=progress)
+    if "vertical" not in pose_track.video:  # the scene's vertical, from a few frames
+        pose_track.video["vertical"] = _scene_vertical(video_path, pose_track)
     analysis = analyze_track(pose_track, cfg, meta.to_dict())
     if outdir is not None:
         analysis.save(outdir, video_path=video_path, progress=progress)
@@ -125,6 +128,15 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
         ),
         rerun=analyze_track,
     )
+
+
+def _scene_vertical(video_path: Path, track: PoseTrack) -> dict:
+    """``estimate_vertical`` as a dict; a clip whose frames cannot be read again (the
+    pose stage read them) keeps the image vertical, with the reason."""
+    try:
+        return estimate_vertical(video_path, track).to_dict()
+    except Exception as exc:  # optional refinement: never fails the analysis
+        return {"applied": False, "reason": f"not estimated ({type(exc).__name__}: {exc})"}
 
 
 def _pose_clock_warnings(track: PoseTrack) -> list:

@@ -31,13 +31,14 @@ import numpy as np
 from ..errors import NoRunnerDetectedError, NotRunningError, NotSideViewError, SlowMotionError
 from ..io.track import PoseTrack
 from ..pose.skeleton import LEG_POINTS
+from ..pose.vertical import VerticalEstimate
 from ..schema import SIDES
 from ..signals import leg_length_px, nanmean_rows
 from .checks import ActivityClassifier, CameraYaw, ViewCheck
 from .filters import LowPass, UniformResampler
 from .repairs import FootCollapseRepair, GapFiller, HampelOutliers, SwapRepair
 from .rhythm import SlowMotionCheck, slow_motion_message
-from .track import CleanTrack
+from .track import CleanTrack, image_to_analysis
 
 #: landmarks carried into the clean track
 USED_POINTS: tuple[str, ...] = (
@@ -67,6 +68,9 @@ class CleaningConfig:
     raise_on_walking: bool = True
     raise_on_slow_motion: bool = True
     raise_on_front_view: bool = True
+    #: level the analysis frame by the scene's vertical when the pose stage found one
+    #: (``track.video["vertical"]``, ``gaitlens.pose.vertical``)
+    level_with_scene: bool = True
 
 
 def _resolve(config) -> CleaningConfig:
@@ -150,16 +154,12 @@ def clean(track: PoseTrack, config=None) -> CleanTrack:
     if np.isfinite(nose_dir) and np.sign(nose_dir) != np.sign(foot_dir):
         warnings.append("facing direction uncertain (feet and head disagree)")
 
-    # analysis frame
+    # analysis frame, levelled by the scene's vertical when one was found
     hip_mid = 0.5 * (img["left_hip"] + img["right_hip"])
     origin = np.nanmedian(hip_mid, axis=0)
-    s = 1.0 if facing == "right" else -1.0
-    pts = {}
-    for name, a in img.items():
-        b = np.empty_like(a)
-        b[:, 0] = s * (a[:, 0] - origin[0])
-        b[:, 1] = -(a[:, 1] - origin[1])
-        pts[name] = b
+    vertical = VerticalEstimate.from_dict(track.video.get("vertical"))
+    level_deg = vertical.angle_deg if (vertical.applied and cfg.level_with_scene) else 0.0
+    pts = {name: image_to_analysis(a, origin, facing, level_deg) for name, a in img.items()}
 
     # a rhythm too slow for running that fits running at a slow-motion factor: the
     # timestamps are not real time. Checked on the points as the model gave them, before
@@ -251,6 +251,7 @@ def clean(track: PoseTrack, config=None) -> CleanTrack:
         "missing_after_fill": missing,
         "leg_visibility": leg_vis,
         "legs_relabelled_from_geometry": relabelled,
+        "vertical": {**vertical.to_dict(), "level_deg": level_deg},
         **{f"activity_{k}": v for k, v in act.items() if k != "activity"},
         **{f"rhythm_{k}": rhythm[k] for k in ("cadence_spm", "hip_spread_corr", "double_support")},
     }
@@ -276,4 +277,5 @@ def clean(track: PoseTrack, config=None) -> CleanTrack:
         interpolated=interp,
         origin_px=(float(origin[0]), float(origin[1])),
         frame_size_px=tuple(track.frame_size_px),
+        level_deg=float(level_deg),
     )

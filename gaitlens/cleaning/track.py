@@ -34,6 +34,9 @@ class CleanTrack:
     #: variable-frame-rate input: the same clean track on a uniform time grid (events run
     #: on it); None when the input's frames are evenly spaced
     uniform: Optional[CleanTrack] = None
+    #: the scene's vertical at the runner, from the image's up (deg, + = its top leans to
+    #: image right; ``gaitlens.pose.vertical``): the analysis frame's y axis follows it
+    level_deg: float = 0.0
 
     @property
     def n_frames(self) -> int:
@@ -41,8 +44,36 @@ class CleanTrack:
 
     def to_image_px(self, xy: np.ndarray) -> np.ndarray:
         """Analysis-frame points (..., 2) back to image pixels."""
-        s = 1.0 if self.facing == "right" else -1.0
-        out = np.empty_like(np.asarray(xy, dtype=float))
-        out[..., 0] = self.origin_px[0] + s * xy[..., 0]
-        out[..., 1] = self.origin_px[1] - xy[..., 1]
-        return out
+        return analysis_to_image(xy, self.origin_px, self.facing, self.level_deg)
+
+    def to_analysis_px(self, xy_img: np.ndarray) -> np.ndarray:
+        """Image pixels (..., 2) to the analysis frame (x travel, y up, levelled)."""
+        return image_to_analysis(xy_img, self.origin_px, self.facing, self.level_deg)
+
+
+def image_to_analysis(xy_img, origin_px, facing: str, level_deg: float = 0.0) -> np.ndarray:
+    """Image pixels (..., 2) -> analysis frame (BIOMECHANICS.md section 2): x = the
+    direction of travel, y = up, origin at ``origin_px``; with ``level_deg`` (the true
+    vertical's lean from the image's up, + = top to image right) y is the true up."""
+    xy_img = np.asarray(xy_img, dtype=float)
+    s = 1.0 if facing == "right" else -1.0
+    x = s * (xy_img[..., 0] - origin_px[0])
+    y = -(xy_img[..., 1] - origin_px[1])
+    g = np.radians(s * level_deg)  # the true up, seen in the travel frame, leans by s*level
+    out = np.empty_like(xy_img)
+    out[..., 0] = x * np.cos(g) - y * np.sin(g)
+    out[..., 1] = x * np.sin(g) + y * np.cos(g)
+    return out
+
+
+def analysis_to_image(xy, origin_px, facing: str, level_deg: float = 0.0) -> np.ndarray:
+    """The inverse of ``image_to_analysis``."""
+    xy = np.asarray(xy, dtype=float)
+    s = 1.0 if facing == "right" else -1.0
+    g = np.radians(s * level_deg)
+    x = xy[..., 0] * np.cos(g) + xy[..., 1] * np.sin(g)
+    y = -xy[..., 0] * np.sin(g) + xy[..., 1] * np.cos(g)
+    out = np.empty_like(xy)
+    out[..., 0] = origin_px[0] + s * x
+    out[..., 1] = origin_px[1] - y
+    return out

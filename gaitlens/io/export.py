@@ -28,6 +28,8 @@ from typing import Optional
 
 import numpy as np
 
+from ..cleaning.track import image_to_analysis
+
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "jsonschema" / "analysis.schema.json"
 
 
@@ -77,10 +79,8 @@ def _image_to_analysis(analysis, unscaled: bool = False) -> tuple[np.ndarray, st
             origin = (0.0, 0.0)
     if not np.isfinite(origin).all():
         origin = (0.0, 0.0)
-    xy[..., 0] -= origin[0]
-    xy[..., 1] = origin[1] - xy[..., 1]  # y up
-    if getattr(clean, "facing", None) == "left":
-        xy[..., 0] = -xy[..., 0]
+    xy = image_to_analysis(xy, origin, getattr(clean, "facing", "right"),
+                           float(getattr(clean, "level_deg", 0.0)))  # fmt: skip
     if unscaled:
         return xy, "px"
     return _scaled(analysis, xy)

@@ -16,7 +16,7 @@ import queue
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -187,8 +187,13 @@ def read_frames(
     start_s: Optional[float] = None,
     end_s: Optional[float] = None,
     origin_s: Optional[float] = None,
+    times_s: Optional[Sequence[float]] = None,
 ) -> Iterator[Frame]:
     """Yield upright RGB frames with their timestamps (seconds from the first frame).
+
+    ``times_s`` (ascending): yield only the first frame at or after each of these times;
+    the others are decoded but not converted (a few frames spread over a clip cost one
+    decoding pass, cheaper than a seek per frame, which decodes from a key frame).
 
     ``start_s`` / ``end_s`` read only the frames with ``start_s <= t < end_s``: the
     decoder seeks to the key frame before ``start_s`` (frames before it are decoded
@@ -241,6 +246,8 @@ def read_frames(
         size = None
         last_t = -np.inf
         rate = float(stream.average_rate or 30)
+        want = None if times_s is None else np.sort(np.asarray(times_s, float))
+        k_want = 0
         try:
             for frame in frames_skipping_damage():
                 if rot is None:
@@ -263,6 +270,13 @@ def read_frames(
                     continue
                 if end_s is not None and t >= end_s - 1e-9:
                     break
+                if want is not None:
+                    if k_want >= len(want):
+                        break
+                    if t < want[k_want] - 1e-9:
+                        continue
+                    while k_want < len(want) and want[k_want] <= t + 1e-9:
+                        k_want += 1
                 try:
                     img = frame_to_rgb(frame, size)
                 except Exception:

@@ -453,6 +453,22 @@ def quality_context(analysis, findings) -> dict:
         add("camera turned from the side view (estimated)", f"about {mag:.0f}°", note)
     elif isinstance(view, str):
         add("camera view", view)
+    vert = q.get("cleaning_vertical")
+    if isinstance(vert, dict) and vert.get("applied"):
+        se = f" ± {float(vert['se_deg']):.1f}°" if _finite(vert.get("se_deg")) else ""
+        add(
+            "angles measured against",
+            "the scene's vertical",
+            f"the camera was {abs(float(vert['angle_deg'])):.1f}°{se} off level at the "
+            f"runner, from {int(vert.get('n_lines', 0))} straight vertical edges behind them",
+        )
+    elif isinstance(vert, dict):
+        add(
+            "angles measured against",
+            "the image's vertical",
+            f"hold the phone level: a tilted camera tilts trunk lean and the leg angles "
+            f"by as much ({vert.get('reason') or 'no level found in the scene'})",
+        )
     sw = q.get("swaps_repaired")
     if sw is not None:
         n_sw = int(np.size(sw)) if not np.isscalar(sw) else int(sw)

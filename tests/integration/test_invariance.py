@@ -1,4 +1,5 @@
-"""Same run, same answer (issue 20): the shared real clip, its mirrored copy and its halves.
+"""Same run, same answer (issue 20): the shared real clip, its mirrored copy, its halves
+and a copy rotated by 3 deg (the camera levelled by the scene's vertical).
 
 The assertions are the issue's targets, not today's levels. Those the current code does
 not meet are marked ``xfail(strict=False)`` with the measured values in the reason;
@@ -21,7 +22,7 @@ from tests.conftest import REAL_VIDEO, shared_file
 
 pytestmark = pytest.mark.slow
 
-COPIES = ("original", "mirrored", "first_half", "second_half")
+COPIES = ("original", "mirrored", "first_half", "second_half", "rot_cw3")
 
 
 @pytest.fixture(scope="module")
@@ -150,13 +151,30 @@ def _findings_agree(records, names):
 
 @pytest.mark.xfail(
     strict=False,
-    reason="issue 20: pelvis_back_hips_flexed none in both, confidence medium (original) vs "
-    "low (mirrored): its p_fault sits near the 20 % that separates them, with the hip "
-    "angles' 6.5-10 deg accuracy in the interval",
+    reason="issue 20: pelvis_back_hips_flexed is none everywhere, but its confidence hangs "
+    "on the far leg's p_fault sitting at the 20 % that separates medium from low (original "
+    "0.20, mirrored 0.13: both medium today)",
 )
 def test_findings_same_on_mirrored(records):
     assert not _findings_agree(records, ("original", "mirrored"))
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 20: pelvis_back_hips_flexed none in both halves, confidence medium (first "
+    "half, far leg p_fault 0.20) vs low (second, 0.21): a p_fault at the 20 % edge, within "
+    "the 0.02 Monte Carlo error of 400 resamples",
+)
 def test_findings_same_on_halves(records):
     assert not _findings_agree(records, ("first_half", "second_half"))
+
+
+def test_a_rotated_camera_is_levelled_by_the_scene(records):
+    """The copy rotated 3 deg clockwise: the scene's vertical (cupboard and wall edges)
+    follows the rotation, so trunk lean and the shin angle at strike stay put."""
+    o, r = records["original"], records["rot_cw3"]
+    assert o["level_deg"] != 0.0 and r["level_deg"] != 0.0, "both copies levelled"
+    assert r["level_deg"] - o["level_deg"] == pytest.approx(3.0, abs=0.5)
+    for m, tol in (("trunk_lean_mean_deg", 1.5), ("shank_angle_ic_deg", 3.0)):
+        a, b = o["metrics"][m]["pooled"], r["metrics"][m]["pooled"]
+        assert abs(a - b) <= tol, f"{m}: {a:.1f} vs {b:.1f} deg"
