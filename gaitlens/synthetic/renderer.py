@@ -62,6 +62,12 @@ class Style:
     head_half_width_m: float = 0.075
     neck_half_width_m: float = 0.05
     limb_depth_frac: float = 0.8  # a limb's half-depth / its mid-length radius
+    #: a furnished wall behind the treadmill: two tall cupboards and a door frame, whose
+    #: vertical edges are what ``gaitlens.pose.vertical`` levels the frame by (projected
+    #: with the run's camera, so a pitched camera makes them converge). False: the plain
+    #: wall and poster of the sample clips
+    room: bool = False
+    wood: tuple = (168, 118, 70)
 
 
 def _shade(c, k):
@@ -197,7 +203,24 @@ class Renderer:
             ),
             (170, 190, 180),
         )
+        if st.room:
+            self._room(img, cx)
         return img
+
+    def _room(self, img, cx: float) -> None:
+        """Cupboards left of the runner and a door frame to the right, 3 m behind."""
+        st = self.style
+        dark = _shade(st.wood, 0.55)
+        for x0 in (-1.55, -0.95):  # two cupboard doors, floor to 2.2 m
+            box = np.array([[x0, 0.0], [x0 + 0.55, 0.0], [x0 + 0.55, 2.2], [x0, 2.2]])
+            box[:, 0] += cx
+            _fill(img, self.proj(box, 3.0), dark)
+            inner = box + [[0.03, 0.03], [-0.03, 0.03], [-0.03, -0.03], [0.03, -0.03]]
+            _fill(img, self.proj(inner, 3.0), st.wood)
+        for x0 in (0.95, 1.80):  # door jambs, 2.1 m tall, 0.08 m wide
+            jamb = np.array([[x0, 0.0], [x0 + 0.08, 0.0], [x0 + 0.08, 2.1], [x0, 2.1]])
+            jamb[:, 0] += cx
+            _fill(img, self.proj(jamb, 3.0), dark)
 
     def _treadmill(self, img, t_s: float, back: bool):
         st = self.style

@@ -15,6 +15,8 @@ from gaitlens.pose.vertical import VerticalEstimate, VerticalFinder
 
 W, H = 720, 1280
 RUNNER_BOX = (230.0, 450.0, 490.0, 1150.0)
+#: the runner as ``runner_shape`` gives it: one bone along the drawn "shin", 40 px around
+RUNNER = (np.array([[[300.0, 500.0], [380.0, 1100.0]]]), 40.0)
 
 
 def _scene(tilt_deg: float, vp_y: float = None, n_lines: int = 9, seed: int = 0):
@@ -45,7 +47,7 @@ def _scene(tilt_deg: float, vp_y: float = None, n_lines: int = 9, seed: int = 0)
 
 def _estimate(img, at=(360.0, 800.0)):
     f = VerticalFinder()
-    seg = f.segments(img, RUNNER_BOX)
+    seg = f.segments(img, RUNNER)
     return f.estimate(seg, (W, H), at, n_frames=1)
 
 
