@@ -358,6 +358,7 @@ def record(analysis, error: Optional[str] = None, keep_strides: bool = True) -> 
         # the scene's vertical (gaitlens.pose.vertical): the angle the frame was levelled
         # by (0 = not levelled), its estimate and standard error
         "level_deg": float((q.get("cleaning_vertical") or {}).get("level_deg", 0.0)),
+        "levelled": bool((q.get("cleaning_vertical") or {}).get("applied", False)),
         "vertical_deg": float((q.get("cleaning_vertical") or {}).get("angle_deg", np.nan)),
         "vertical_se_deg": _num(float((q.get("cleaning_vertical") or {}).get("se_deg") or np.nan)),
         "metrics": metrics,
@@ -375,7 +376,7 @@ def record(analysis, error: Optional[str] = None, keep_strides: bool = True) -> 
 
 def _level(r: dict) -> str:
     """The copy's levelling: angle +- SE, or "not levelled" (scene vertical not used)."""
-    if r.get("level_deg"):
+    if r.get("levelled"):
         se = r.get("vertical_se_deg")
         return f"{r['level_deg']:+.2f}" + (f" ± {se:.2f}" if se is not None else "")
     return "not levelled"
