@@ -44,16 +44,23 @@ _CHILD = textwrap.dedent(
     mode, video, outdir = sys.argv[1], sys.argv[2], sys.argv[3]
     t0 = time.perf_counter()
     frames = 0
-    if mode == "bare":
+    if mode == "bare":  # MediaPipe Tasks PoseLandmarker (VIDEO mode), full model
         import cv2, mediapipe as mp
+        from mediapipe.tasks import python as mp_tasks
+        from mediapipe.tasks.python import vision
+        opts = vision.PoseLandmarkerOptions(
+            base_options=mp_tasks.BaseOptions(model_asset_path=sys.argv[4]),
+            running_mode=vision.RunningMode.VIDEO, output_segmentation_masks=True)
         cap = cv2.VideoCapture(video)
-        with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1,
-                                    enable_segmentation=True) as pose:
+        rate = cap.get(cv2.CAP_PROP_FPS) or 30.0
+        with vision.PoseLandmarker.create_from_options(opts) as pose:
             while True:
                 ok, fr = cap.read()
                 if not ok:
                     break
-                pose.process(cv2.cvtColor(fr, cv2.COLOR_BGR2RGB))
+                img = mp.Image(image_format=mp.ImageFormat.SRGB,
+                               data=cv2.cvtColor(fr, cv2.COLOR_BGR2RGB))
+                pose.detect_for_video(img, int(frames * 1000 / rate))
                 frames += 1
     elif mode in ("novideo", "novideo1", "full"):
         from gaitlens.cli import main
@@ -81,8 +88,11 @@ _CHILD = textwrap.dedent(
 
 
 def run_mode(mode: str, video: Path, outdir: Path) -> dict:
+    from gaitlens.pose import models
+
+    model = str(models.resolve_bundle(models.COMPLEXITY_VARIANT[1], download=False))
     r = subprocess.run(
-        [sys.executable, "-c", _CHILD, mode, str(video), str(outdir)],
+        [sys.executable, "-c", _CHILD, mode, str(video), str(outdir), model],
         capture_output=True,
         text=True,
     )
@@ -130,8 +140,7 @@ def reanalysis_60s(work: Path) -> dict:
         track = simulate(RunnerParams(duration_s=60.0, fps=60.0, seed=2)).to_pose_track()
         # modules imported first, as in a notebook's Analysis.reanalyze or a batch worker
         # (the CLI adds about 1.5 s of imports in a fresh process: the per-clip (d))
-        from gaitlens.pipeline import _warm_imports
-        _warm_imports()
+        import gaitlens.io.export, gaitlens.report.html, gaitlens.report.plots  # noqa: F401
         t0, c0 = time.perf_counter(), time.process_time()
         a = analyze_track(track, None)
         a.config = a.config.updated(annotated_video=False)

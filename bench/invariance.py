@@ -265,13 +265,15 @@ def copy_track(clip: Path, spec: CopySpec, fresh_pose: bool = False, log=print):
 def _with_vertical(track, video: Path, cache: Path):
     """``track`` with the scene's vertical (``gaitlens.pose.vertical``, as ``analyze``
     adds it), cached next to the pose track under the finder's settings."""
+    from gaitlens.config import AnalysisConfig
     from gaitlens.pose.vertical import VerticalFinder, estimate_vertical
 
-    key = _digest({"finder": repr(VerticalFinder()), "video": _file_key(video)})
+    side = AnalysisConfig().model_input_max_side_px  # the frames the pose stage sees
+    key = _digest({"finder": repr(VerticalFinder()), "video": _file_key(video), "side": side})
     if cache.is_file() and json.loads(cache.read_text()).get("key") == key:
         est = json.loads(cache.read_text())["vertical"]
     else:
-        est = estimate_vertical(video, track).to_dict()
+        est = estimate_vertical(video, track, max_side_px=side).to_dict()
         cache.write_text(json.dumps({"key": key, "vertical": _jsonable(est)}, indent=1))
     track.video["vertical"] = est
     return track

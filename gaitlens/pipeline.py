@@ -56,7 +56,7 @@ def analyze(
     if pose_track is None:
         pose_track = run_pose(video_path, cfg, progress=progress)
     if "vertical" not in pose_track.video:  # the scene's vertical, from a few frames
-        pose_track.video["vertical"] = _scene_vertical(video_path, pose_track)
+        pose_track.video["vertical"] = _scene_vertical(video_path, pose_track, cfg)
     analysis = analyze_track(pose_track, cfg, meta.to_dict())
     if outdir is not None:
         analysis.save(outdir, video_path=video_path, progress=progress)
@@ -130,11 +130,14 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
     )
 
 
-def _scene_vertical(video_path: Path, track: PoseTrack) -> dict:
-    """``estimate_vertical`` as a dict; a clip whose frames cannot be read again (the
-    pose stage read them) keeps the image vertical, with the reason."""
+def _scene_vertical(video_path: Path, track: PoseTrack, cfg: AnalysisConfig) -> dict:
+    """``estimate_vertical`` as a dict, for a pose track made without it (the pose stage
+    estimates it on its own frames); a clip whose frames cannot be read again keeps the
+    image vertical, with the reason."""
     try:
-        return estimate_vertical(video_path, track).to_dict()
+        return estimate_vertical(
+            video_path, track, max_side_px=cfg.model_input_max_side_px
+        ).to_dict()
     except Exception as exc:  # optional refinement: never fails the analysis
         return {"applied": False, "reason": f"not estimated ({type(exc).__name__}: {exc})"}
 

@@ -27,6 +27,7 @@ from ..io.track import PoseTrack
 from . import silhouette
 from .base import create_backend, prepare_backend
 from .mediapipe import quiet_native_stderr
+from .vertical import VerticalFinder
 
 PathLike = Union[str, os.PathLike]
 
@@ -87,16 +88,25 @@ def run_pose(
         for a, b in pose_segments(meta.duration_s * clock)
     ]
     origin_s = _video.first_frame_time_s(video_path) if len(segments) > 1 else None
+    # frames sampled for the scene's vertical (gaitlens.pose.vertical), in file time
+    finder = VerticalFinder()
+    want = finder.sample_times(meta.duration_s)
+    step = 2.0 / (meta.nominal_fps or 30.0)
+    for cut, _ in segments[1:]:  # a time just before a cut may have no frame left there:
+        want[(want < cut) & (want > cut - step)] = cut  # the next segment takes it
+    scene = (want, finder)
     # MediaPipe's native threads log to fd 2; the progress bar keeps the real stderr
     with quiet_native_stderr() as err:
         with _progress(meta.frame_count, f"pose {name}", progress, file=err) as bar:
-            parts = _run_segments(video_path, cfg, segments, origin_s, full, bar, workers, clock)
+            parts = _run_segments(video_path, cfg, segments, origin_s, full, bar, workers, clock,
+                                  scene)  # fmt: skip
             rerun = len(parts) > 1 and not _segments_join(parts, meta)
             if rerun:
                 # a seek that did not land where asked (odd container, damage at a cut)
                 # or graphs that disagree at a seam: read the clip in one go
                 bar.reset()
-                parts = _run_segments(video_path, cfg, [(None, None)], None, full, bar, 1, clock)
+                parts = _run_segments(video_path, cfg, [(None, None)], None, full, bar, 1, clock,
+                                      scene)  # fmt: skip
     times = [t for p in parts for t in p.time_s]
     stats = {
         "frames_decoded": len(times),
@@ -119,6 +129,8 @@ def run_pose(
         silhouette_names=silhouette.FEATURE_NAMES if sils else (),
         n_people=np.asarray([x for p in parts for x in p.n_people], dtype=int),
     )
+    lines = [x for p in parts for x in p.lines]
+    track.video["vertical"] = finder.estimate_from(lines, track).to_dict()
     return track
 
 
@@ -179,11 +191,13 @@ class _Segment:
     info: dict = field(default_factory=dict)
     error: Optional[BaseException] = None
     warmup: dict = field(default_factory=dict)  # overlap frames: time -> landmarks
+    lines: list = field(default_factory=list)  # scene segments of sampled frames (vertical)
 
 
 def _pose_segment(
-    video_path, cfg, keep_from, keep_until, origin_s, full, bar, stop, seg, clock=1.0
-) -> None:
+    video_path, cfg, keep_from, keep_until, origin_s, full, bar, stop, seg, clock=1.0,
+    scene_times=(), finder=None,
+) -> None:  # fmt: skip
     start = None if keep_from is None else max(0.0, keep_from - SEGMENT_OVERLAP_S / clock)
     backend = create_backend(
         cfg.pose_backend,
@@ -199,6 +213,8 @@ def _pose_segment(
         end_s=keep_until,
         origin_s=origin_s,
     )
+    want = np.asarray(scene_times, float)
+    j = int(np.searchsorted(want, keep_from - 1e-9)) if keep_from is not None else 0
     try:
         for frame in frames:
             if stop.is_set():
@@ -207,6 +223,12 @@ def _pose_segment(
             if keep_from is not None and frame.time_s < keep_from - 1e-9:
                 seg.warmup[round(frame.time_s, 6)] = res.xy_px  # compared at the seam
                 continue  # overlap: the graph warms up on these frames
+            if finder is not None and j < len(want) and frame.time_s >= want[j] - 1e-9:
+                # a frame sampled for the scene's vertical: its straight edges, now,
+                # on the frame the model saw (no second decoding pass)
+                seg.lines.append(finder.frame_lines(frame.image, res.xy_px, full))
+                while j < len(want) and want[j] <= frame.time_s + 1e-9:
+                    j += 1
             seg.time_s.append(frame.time_s)
             seg.xy_px.append(res.xy_px)
             seg.visibility.append(res.visibility)
@@ -221,7 +243,7 @@ def _pose_segment(
 
 
 def _run_segments(video_path, cfg, segments, origin_s, full, bar, threads: int,
-                  clock: float = 1.0) -> list:  # fmt: skip
+                  clock: float = 1.0, scene=((), None)) -> list:  # fmt: skip
     """Run the segments on ``threads`` threads, each taking the next segment when free
     (one thread: in this thread, in order)."""
     parts = [_Segment() for _ in segments]
@@ -238,7 +260,7 @@ def _run_segments(video_path, cfg, segments, origin_s, full, bar, threads: int,
                 return
             try:
                 _pose_segment(video_path, cfg, *segments[k], origin_s, full, bar, stop, parts[k],
-                              clock)  # fmt: skip
+                              clock, *scene)  # fmt: skip
             except BaseException as exc:  # handed to the caller below
                 parts[k].error = exc
                 stop.set()

@@ -9,7 +9,8 @@ vanishing point (parallel in the image when the camera is not pitched); the dire
 from the runner to that point is the true vertical where the runner is, whether the
 camera is rolled, pitched or both.
 
-Method: on ``n_frames`` frames spread over the clip, Canny edges and the probabilistic
+Method: on ``n_frames`` frames spread over the clip (in the pose loop, on the frames the
+model is given: ``pose.runner.run_pose``), Canny edges and the probabilistic
 Hough transform (OpenCV; Matas, Galambos & Kittler 2000) give straight segments;
 kept are those within ``max_tilt_deg`` of the image vertical, away from the runner's
 skeleton (pose landmarks of that frame, ``runner_margin`` of their height), away from
@@ -83,14 +84,45 @@ class VerticalFinder:
     min_lines: int = 4
     #: the error the bootstrap over lines cannot see (a scene's few lines all slightly
     #: off, anti-aliasing, the vanishing point's distance poorly fixed by lines close
-    #: together): RMSE 0.23 deg on 57 levelled renders (bench/scene_vertical.py), rounded
-    #: up, added in quadrature to the bootstrap's standard error
+    #: together): RMSE 0.23-0.24 deg on 56-58 levelled renders (bench/scene_vertical.py),
+    #: rounded up, added in quadrature to the bootstrap's standard error
     systematic_deg: float = 0.25
     max_se_deg: float = 0.45
     max_angle_deg: float = 10.0
     n_boot: int = 200
     seed: int = 0
     rng_note: str = field(default="bootstrap over distinct lines", repr=False)
+
+    # ------------------------------------------------------------------ sampling
+    def sample_times(self, duration_s: float) -> np.ndarray:
+        """The ``n_frames`` times (s from the first frame) at which frames are sampled:
+        evenly spread inside the clip."""
+        if not duration_s or not np.isfinite(duration_s) or duration_s <= 0:
+            return np.zeros(0)
+        return np.linspace(0.0, float(duration_s), self.n_frames + 2)[1:-1]
+
+    def frame_lines(self, image: np.ndarray, xy_px: np.ndarray, full_size_px, names=None):
+        """The scene segments ``(k, 4)`` of one frame (possibly downsized from
+        ``full_size_px``), in full-frame pixels; ``xy_px``: that frame's landmarks in
+        full-frame pixels, named ``names`` (default: the pose model's)."""
+        from .skeleton import LANDMARK_NAMES
+
+        k = float(full_size_px[0]) / image.shape[1]  # full-frame px per frame px
+        names = LANDMARK_NAMES if names is None else names
+        runner = runner_shape(np.asarray(xy_px, float) / k, names, self.runner_margin)
+        return self.segments(image, runner) * k
+
+    def estimate_from(self, lines: list, track) -> VerticalEstimate:
+        """``estimate`` from per-frame segments (``frame_lines``) of ``track``'s clip, at
+        the runner's median hip midpoint."""
+        names = list(track.landmark_names)
+        hips = np.nanmean(
+            track.xy_px[:, [names.index("left_hip"), names.index("right_hip")]], axis=1
+        )
+        with np.errstate(all="ignore"):
+            at = np.nanmedian(hips, axis=0) if np.isfinite(hips).any() else np.full(2, np.nan)
+        seg = np.concatenate(lines) if lines else np.zeros((0, 4))
+        return self.estimate(seg, tuple(track.frame_size_px), at, n_frames=len(lines))
 
     # ------------------------------------------------------------------ segments
     def segments(self, image: np.ndarray, runner=None) -> np.ndarray:
@@ -292,29 +324,27 @@ def _near_runner(seg: np.ndarray, bones: np.ndarray, radius: float) -> np.ndarra
 
 
 def estimate_vertical(
-    video_path, track, finder: Optional[VerticalFinder] = None
+    video_path, track, finder: Optional[VerticalFinder] = None, max_side_px: Optional[int] = 960
 ) -> VerticalEstimate:
     """The scene's vertical at the runner of ``track`` (a ``PoseTrack`` of the clip at
-    ``video_path``), from ``finder.n_frames`` frames spread over the clip."""
+    ``video_path``), from ``finder.n_frames`` frames spread over the clip, decoded at
+    ``max_side_px`` like the pose stage's frames (``AnalysisConfig.model_input_max_side_px``).
+    The pose stage does the same on its own frames (``pose.runner.run_pose``); this reads
+    them again, for a track saved without it."""
     from ..io import video as _video
     from ..io.timebase import file_time
 
     finder = finder or VerticalFinder()
-    track = file_time(track)  # frames are sought by the file's own timestamps
+    track = file_time(track)  # frames are found by the file's own timestamps
     t = np.asarray(track.time_s, float)
     if len(t) == 0:
         return VerticalEstimate(reason="no frames")
-    want = np.linspace(t[0], t[-1], finder.n_frames + 2)[1:-1]
-    names = list(track.landmark_names)
-    hip_idx = [names.index("left_hip"), names.index("right_hip")]
-    hips = np.nanmean(track.xy_px[:, hip_idx], axis=1)
-    at = np.nanmedian(hips, axis=0)
-    pool = []
-    # full-size frames, downsized in ``segments`` (FFmpeg's scaler on decode blurred the
-    # edges: the estimates on the real clip's copies scattered twice as much)
-    for fr in _video.read_frames(video_path, threaded=False, times_s=want):
+    want = finder.sample_times(t[-1] - t[0]) + t[0]
+    full = tuple(track.frame_size_px)
+    lines = []
+    # one decoding pass; only the sampled frames are converted (faster than a seek each)
+    frames = _video.read_frames(video_path, threaded=False, times_s=want, max_side_px=max_side_px)
+    for fr in frames:
         i = int(np.argmin(np.abs(t - fr.time_s)))
-        runner = runner_shape(track.xy_px[i], track.landmark_names, finder.runner_margin)
-        pool.append(finder.segments(fr.image, runner))
-    seg = np.concatenate(pool) if pool else np.zeros((0, 4))
-    return finder.estimate(seg, tuple(track.frame_size_px), at, n_frames=len(pool))
+        lines.append(finder.frame_lines(fr.image, track.xy_px[i], full, track.landmark_names))
+    return finder.estimate_from(lines, track)

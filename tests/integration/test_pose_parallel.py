@@ -13,9 +13,10 @@ def test_segments_match_one_pass_and_threads_change_nothing(tmp_path, monkeypatc
     from gaitlens.config import AnalysisConfig
     from gaitlens.pose import runner as pipeline
     from gaitlens.synthetic import RunnerParams, render, simulate
+    from gaitlens.synthetic.renderer import Style
 
     run = simulate(RunnerParams(duration_s=3.0, fps=30.0, image_size_px=(360, 480), seed=7))
-    video = render(run, tmp_path / "short.mp4")
+    video = render(run, tmp_path / "short.mp4", style=Style(room=True))
     one = pipeline.run_pose(video, AnalysisConfig(pose_workers=1), progress=False)
     assert one.video["decode"]["pose_segments"] == 1  # 3 s: one segment
     monkeypatch.setattr(pipeline, "MIN_SEGMENT_S", 1.0)  # split even this short clip
@@ -29,6 +30,12 @@ def test_segments_match_one_pass_and_threads_change_nothing(tmp_path, monkeypatc
     assert two.n_frames == one.n_frames == run.n_frames
     assert np.allclose(two.time_s, one.time_s)
     assert two.silhouette is not None and two.silhouette.shape == one.silhouette.shape
+    # the scene's vertical, found in the pose loop on the sampled frames of every
+    # segment: the furnished wall is level (truth 0 deg)
+    v1, v2 = one.video["vertical"], two.video["vertical"]
+    assert v1["applied"] and v2["applied"], (v1["reason"], v2["reason"])
+    assert v1["n_frames"] == v2["n_frames"] == 48
+    assert abs(v1["angle_deg"]) < 0.5 and abs(v2["angle_deg"] - v1["angle_deg"]) < 0.3
     # the second graph starts SEGMENT_OVERLAP_S early, so its tracking has settled:
     # every frame within a couple of pixels of the one-pass landmarks (leg 150 px)
     diff = np.linalg.norm(two.xy_px - one.xy_px, axis=2)
