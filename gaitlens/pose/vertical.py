@@ -32,7 +32,7 @@ copies (docs/reliability.md).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Optional
 
 import numpy as np
@@ -89,9 +89,8 @@ class VerticalFinder:
     systematic_deg: float = 0.25
     max_se_deg: float = 0.45
     max_angle_deg: float = 10.0
-    n_boot: int = 200
+    n_boot: int = 200  # bootstrap replicates over the distinct lines
     seed: int = 0
-    rng_note: str = field(default="bootstrap over distinct lines", repr=False)
 
     # ------------------------------------------------------------------ sampling
     def sample_times(self, duration_s: float) -> np.ndarray:
@@ -110,6 +109,8 @@ class VerticalFinder:
         k = float(full_size_px[0]) / image.shape[1]  # full-frame px per frame px
         names = LANDMARK_NAMES if names is None else names
         runner = runner_shape(np.asarray(xy_px, float) / k, names, self.runner_margin)
+        if runner is None:  # the runner not found in this frame: its limbs cannot be masked
+            return np.zeros((0, 4))
         return self.segments(image, runner) * k
 
     def estimate_from(self, lines: list, track) -> VerticalEstimate:
