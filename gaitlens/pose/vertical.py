@@ -116,13 +116,15 @@ class VerticalFinder:
     def estimate_from(self, lines: list, track) -> VerticalEstimate:
         """``estimate`` from per-frame segments (``frame_lines``) of ``track``'s clip, at
         the runner's median hip midpoint."""
+        if not lines:
+            return VerticalEstimate(reason="no frame was sampled (the clip's duration is unknown)")
         names = list(track.landmark_names)
         hips = np.nanmean(
             track.xy_px[:, [names.index("left_hip"), names.index("right_hip")]], axis=1
         )
         with np.errstate(all="ignore"):
             at = np.nanmedian(hips, axis=0) if np.isfinite(hips).any() else np.full(2, np.nan)
-        seg = np.concatenate(lines) if lines else np.zeros((0, 4))
+        seg = np.concatenate(lines)
         return self.estimate(seg, tuple(track.frame_size_px), at, n_frames=len(lines))
 
     # ------------------------------------------------------------------ segments

@@ -158,3 +158,16 @@ def test_estimate_vertical_reads_frames_of_a_clip(tmp_path):
     assert est.n_frames == 4
     assert est.applied, est.reason
     assert est.angle_deg == pytest.approx(2.5, abs=0.4)
+
+
+def test_no_sampled_frame_says_so():
+    from gaitlens.io.track import PoseTrack
+    from gaitlens.pose.skeleton import LANDMARK_NAMES
+
+    n = len(LANDMARK_NAMES)
+    xy = np.full((3, n, 2), 100.0)
+    track = PoseTrack(time_s=np.arange(3) / 30.0, xy_px=xy, visibility=np.ones((3, n)),
+                      frame_size_px=(W, H))  # fmt: skip
+    est = VerticalFinder().estimate_from([], track)
+    assert not est.applied and "no frame was sampled" in est.reason
+    assert len(VerticalFinder().sample_times(0.0)) == 0
