@@ -263,8 +263,12 @@ def copy_track(clip: Path, spec: CopySpec, fresh_pose: bool = False, log=print):
 
 
 def _with_vertical(track, video: Path, cache: Path):
-    """``track`` with the scene's vertical (``gaitlens.pose.vertical``, as ``analyze``
-    adds it), cached next to the pose track under the finder's settings."""
+    """``track`` with the scene's vertical (``gaitlens.pose.vertical``): its own when the
+    pose stage found it (tracks made since it does), else estimated from ``video`` as
+    ``analyze`` does for such a track, cached next to the pose track under the finder's
+    settings."""
+    if "vertical" in track.video:
+        return track
     from gaitlens.config import AnalysisConfig
     from gaitlens.pose.vertical import VerticalFinder, estimate_vertical
 

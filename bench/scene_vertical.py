@@ -73,7 +73,7 @@ def truth_vertical_deg(cam, m: np.ndarray, at_px) -> float:
     return float(np.degrees(np.arctan2(d[0], -d[1])))
 
 
-def case(roll_deg, pitch_deg, yaw_deg, size, facing="right", seed=0, workdir=None) -> dict:
+def case(roll_deg, pitch_deg, yaw_deg, size, workdir, facing="right", seed=0) -> dict:
     """Render one clip (2 s, 30 fps), estimate its vertical, compare with the truth."""
     import cv2
 
@@ -94,7 +94,7 @@ def case(roll_deg, pitch_deg, yaw_deg, size, facing="right", seed=0, workdir=Non
     xy = np.concatenate([track.xy_px, np.ones(track.xy_px.shape[:-1] + (1,))], axis=-1) @ m.T
     track = track.copy(xy_px=xy[..., :2])
     track.frame_size_px = (w, h)
-    workdir = Path(workdir or tempfile.mkdtemp())
+    workdir = Path(workdir)
     path = workdir / f"scene_r{roll_deg:+.0f}_p{pitch_deg:+.0f}_y{yaw_deg:.0f}_{w}x{h}.mp4"
     with VideoWriter(path, w, h, fps=30.0, crf=20) as out:
         for img in Renderer(run, Style(room=True)).frames():  # frames

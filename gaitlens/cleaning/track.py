@@ -46,10 +46,6 @@ class CleanTrack:
         """Analysis-frame points (..., 2) back to image pixels."""
         return analysis_to_image(xy, self.origin_px, self.facing, self.level_deg)
 
-    def to_analysis_px(self, xy_img: np.ndarray) -> np.ndarray:
-        """Image pixels (..., 2) to the analysis frame (x travel, y up, levelled)."""
-        return image_to_analysis(xy_img, self.origin_px, self.facing, self.level_deg)
-
 
 def image_to_analysis(xy_img, origin_px, facing: str, level_deg: float = 0.0) -> np.ndarray:
     """Image pixels (..., 2) -> analysis frame (BIOMECHANICS.md section 2): x = the

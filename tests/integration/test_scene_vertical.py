@@ -14,7 +14,7 @@ from bench.scene_vertical import case
     [(3.0, 0.0, (480, 640)), (-6.0, 8.0, (480, 640)), (0.0, -8.0, (1280, 720))],
 )
 def test_rendered_roll_and_pitch_are_recovered(tmp_path, roll, pitch, size):
-    r = case(roll, pitch, 0.0, size, "right", seed=1, workdir=tmp_path)
+    r = case(roll, pitch, 0.0, size, tmp_path, "right", seed=1)
     assert r["applied"], r["reason"]
     assert abs(r["error_deg"]) <= max(0.5, 2 * r["se_deg"]), r
 
