@@ -73,6 +73,32 @@ def load_labels(path: Path = LABELS, fps: float = LABEL_FPS) -> pd.DataFrame:
     return df
 
 
+def labelled_cadence(start_s: float = 0.0, end_s: float = np.inf, labels=None) -> tuple:
+    """Cadence (steps/min) of the hand-labelled events in ``[start_s, end_s)`` and its
+    standard error: one straight line ``t = a_series + T k`` per leg and event kind (IC
+    and TO keep the same rhythm), fitted with a common stride time ``T`` by least
+    squares; the SE from the residuals (ordinary least squares covariance). With the
+    ICs alone a 6 s half of the shared clip has an SE of about 0.4 spm (labels +-1
+    frame, 16 strikes), so the TOs are used too (0.2-0.3 spm)."""
+    lab = load_labels() if labels is None else labels
+    rows = []
+    series = [(leg, kind) for leg in ("near", "far") for kind in ("IC", "TO")]
+    for j, (leg, kind) in enumerate(series):
+        t = lab.loc[(lab.leg == leg) & (lab.event == kind), "t_s"].to_numpy(float)
+        t = np.sort(t[(t >= start_s) & (t < end_s)])
+        if len(t) < 2:
+            continue
+        k = np.round((t - t[0]) / np.median(np.diff(t)))  # stride numbers
+        rows += [(kk, tt, j) for kk, tt in zip(k, t)]
+    k, t, ser = (np.array(v, float) for v in zip(*rows))
+    x = np.column_stack([k] + [(ser == j).astype(float) for j in np.unique(ser)])
+    coef = np.linalg.lstsq(x, t, rcond=None)[0]
+    res = t - x @ coef
+    var = (res @ res) / (len(t) - x.shape[1]) * np.linalg.inv(x.T @ x)[0, 0]
+    stride = float(coef[0])
+    return 120.0 / stride, 120.0 / stride**2 * float(np.sqrt(var))
+
+
 def _detected(analysis) -> pd.DataFrame:
     """Detected events as rows (leg near/far, event IC/TO, t_s from the first frame,
     in_valid_stride)."""
