@@ -124,7 +124,7 @@ def copy_specs(width: int, height: int, fps: float, n_frames: int) -> list:
     """The copies of a ``width`` x ``height`` clip at ``fps`` with ``n_frames`` frames."""
     half = n_frames // 2
     hi_fps = fps >= 50
-    pad_w, pad_h = _even(1.5 * width), _even(1.5 * height)
+    pad_w, pad_h = even_px(1.5 * width), even_px(1.5 * height)
     specs = [
         CopySpec("original", "reference", "the clip as given"),
         CopySpec("reencoded", "invariance", "re-encoded x264 crf 18 (codec control)", "null"),
@@ -138,14 +138,14 @@ def copy_specs(width: int, height: int, fps: float, n_frames: int) -> list:
         CopySpec(
             "half_size",
             "invariance",
-            f"1/2 size ({_even(width / 2)}x{_even(height / 2)})",
-            f"scale={_even(width / 2)}:{_even(height / 2)}:flags=area",
+            f"1/2 size ({even_px(width / 2)}x{even_px(height / 2)})",
+            f"scale={even_px(width / 2)}:{even_px(height / 2)}:flags=area",
         ),
         CopySpec(
             "quarter_size",
             "invariance",
-            f"1/4 size ({_even(width / 4)}x{_even(height / 4)})",
-            f"scale={_even(width / 4)}:{_even(height / 4)}:flags=area",
+            f"1/4 size ({even_px(width / 4)}x{even_px(height / 4)})",
+            f"scale={even_px(width / 4)}:{even_px(height / 4)}:flags=area",
         ),
         CopySpec("low_bitrate", "invariance", "x264 crf 36", "null", crf=36),
         CopySpec(
@@ -195,7 +195,8 @@ def copy_specs(width: int, height: int, fps: float, n_frames: int) -> list:
     return specs
 
 
-def _even(x: float) -> int:
+def even_px(x: float) -> int:
+    """``x`` rounded to an even number of pixels (x264 needs even frame sizes), at least 2."""
     return max(2, int(round(x / 2.0)) * 2)
 
 

@@ -16,6 +16,14 @@ from .schema import SIDES
 MIN_DETECTION_RATE = 0.5
 #: below this frame rate event times are only good to about half a frame (warning)
 LOW_FRAME_RATE_HZ = 25.0
+#: below this leg length (hip-knee-ankle) in the pixels the pose model is given, the
+#: runner is too small in the frame for the stated accuracy (warning). Measured by
+#: bench/runner_size.py (docs/reliability.md): the shared real clip and five renders
+#: scaled down to 2/3 ... 1/6 of their size; against each at full size, 12 of the 13
+#: copies under 90 px miss an issue-20 invariance target (contact time by up to 62 ms,
+#: hip extension at toe-off 15 deg, knee flexion 10 deg, half the strides lost), 6 of
+#: the 13 between 90 and 200 px (renders' toe-off timing), none of the 4 above
+MIN_MODEL_LEG_PX = 90.0
 
 
 def pose_statistics(track: PoseTrack) -> dict:
@@ -81,10 +89,37 @@ def measurement_quality(
         q["near_side"] = getattr(clean, "near_side", None)
         leg = getattr(clean, "leg_length_px", None)
         q["leg_length_px"] = float(leg) if leg is not None and np.isfinite(leg) else None
+        q["model_leg_px"] = model_leg_px(track, q["leg_length_px"])
         q["view"] = getattr(clean, "view", None)
         q["swaps_repaired"] = getattr(clean, "swaps_repaired", None)
         q.update({f"cleaning_{k}": v for k, v in (getattr(clean, "quality", {}) or {}).items()})
     return q
+
+
+def model_leg_px(track: PoseTrack, leg_length_px: Optional[float]) -> Optional[float]:
+    """The runner's leg length in the pixels the pose model was given: the image length
+    times the decode downscale (``model_input_max_side_px`` over the frame's longer
+    side, at most 1; the pose stage's options as recorded in the track). None when the
+    leg length or the frame size is unknown."""
+    w, h = track.video.get("width_px"), track.video.get("height_px")
+    if leg_length_px is None or not np.isfinite(leg_length_px) or not w or not h:
+        return None
+    side = (track.backend.get("pose_options") or {}).get("model_input_max_side_px")
+    scale = min(1.0, float(side) / max(w, h)) if side else 1.0
+    return float(leg_length_px) * scale
+
+
+def runner_size_warnings(track: PoseTrack, leg_length_px: Optional[float]) -> list:
+    """A warning when the runner is too small in the frame (``MIN_MODEL_LEG_PX``)."""
+    px = model_leg_px(track, leg_length_px)
+    if px is None or px >= MIN_MODEL_LEG_PX:
+        return []
+    return [
+        f"the runner is small in the frame (legs about {px:.0f} px long in the image the "
+        f"pose model sees): below {MIN_MODEL_LEG_PX:.0f} px contact times and hip and knee "
+        "angles drift (by up to 60 ms and 15 deg on scaled-down test clips) and strides "
+        "are lost; film closer or at a higher resolution"
+    ]
 
 
 def frame_rate_warnings(track: PoseTrack) -> list:

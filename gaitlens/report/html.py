@@ -21,6 +21,7 @@ from .._version import __version__
 from ..cleaning.checks import CameraYaw
 from ..faults.rules import fault_titles, load_rules, param
 from ..pelvis import TILT_SEEN_CONFIDENCE
+from ..quality import MIN_MODEL_LEG_PX
 from ..schema import FAULT_IDS, SIDES
 from ..signals import robust_sd
 from ..strides.metrics import METRICS
@@ -406,6 +407,19 @@ def quality_context(analysis, findings) -> dict:
         add("frame rate", f"{float(fps):.1f} frames/s", note)
     if _finite(q.get("detection_rate")):
         add("frames with the runner found", f"{100 * float(q['detection_rate']):.0f} %")
+    if _finite(q.get("model_leg_px")):
+        px = float(q["model_leg_px"])
+        add(
+            "runner's size in the frame",
+            f"legs about {px:.0f} px long",
+            f"in the image the pose model sees; {MIN_MODEL_LEG_PX:.0f} px or more keeps the "
+            "stated accuracy"
+            + (
+                ""
+                if px >= MIN_MODEL_LEG_PX
+                else ": too small, film closer or at a higher resolution"
+            ),  # fmt: skip
+        )
     for s in SIDES:
         v = q.get(f"{s}_leg_visibility")
         if _finite(v):
