@@ -371,6 +371,7 @@ def record(analysis, error: Optional[str] = None, keep_strides: bool = True) -> 
         "metrics": metrics,
         "findings": findings,
         "warnings": list(analysis.warnings),
+        "model_leg_px": q.get("model_leg_px"),
     }
     if keep_strides:
         rows = {"leg": nf.tolist()}
@@ -400,6 +401,15 @@ def _num(v):
 
 
 # ------------------------------------------------------------------ evaluation
+def small_runner_copies(records: dict, names) -> set:
+    """Copies whose runner is under ``quality.MIN_MODEL_LEG_PX`` in the pixels the pose
+    model was given: the analysis warns that their numbers drift (bench/runner_size.py)."""
+    from gaitlens.quality import MIN_MODEL_LEG_PX
+
+    px = {n: records[n].get("model_leg_px") for n in names}
+    return {n for n, v in px.items() if v is not None and np.isfinite(v) and v < MIN_MODEL_LEG_PX}
+
+
 def evaluate(
     records: dict, specs: list, truth_cadence: Optional[float], half_cadence: Optional[dict] = None
 ) -> dict:
@@ -415,6 +425,7 @@ def evaluate(
     inv_ok = [n for n in inv if records[n]["ok"]]
     halves = [n for n in ("first_half", "second_half") if n in records]
     degr = [n for n in records if kinds.get(n) == "degradation"]
+    warned = small_runner_copies(records, inv_ok)
     rows = []
     for m in METRICS:
         for side in SIDES_NF:
@@ -425,6 +436,10 @@ def evaluate(
             # rotation moves every absolute angle by itself: the spread without those copies
             nr = [v for n, v in fin.items() if not n.startswith("rot_")]
             spread_nr = max(nr) - min(nr) if len(nr) >= 2 else float("nan")
+            # copies the tool warns about (runner too small in the frame: quality.
+            # runner_size_warnings) say themselves that their numbers drift
+            nw = [v for n, v in fin.items() if n not in warned]
+            spread_nw = max(nw) - min(nw) if len(nw) >= 2 else float("nan")
             worst = (
                 max(
                     (n for n in fin if n != "original"),
@@ -442,6 +457,8 @@ def evaluate(
                 "original": o,
                 "spread": spread,
                 "spread_without_rotation": spread_nr,
+                "spread_without_warned": spread_nw,
+                "warned_copies": sorted(warned),
                 "n_copies": len(fin),
                 "worst_copy": worst,
                 "worst_delta": (fin[worst] - o) if worst else float("nan"),
@@ -713,11 +730,14 @@ def markdown(result: dict, brief: bool = False) -> str:
         "## Stride metrics: spread across copies (max - min, original and invariance "
         "copies), halves (second - first)",
         "",
-        "Medians over each copy's valid strides. Worst copy: furthest from the original.",
+        "Medians over each copy's valid strides. Worst copy: furthest from the original. "
+        "Warned: copies whose analysis warns that the runner is too small in the frame "
+        f"({', '.join(_warned(ev)) or 'none'}).",
         "",
-        "| metric | leg | original | spread | spread w/o rotation | worst copy (delta) | "
-        "halves diff | 15/30 fps delta | target | copies | halves |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| metric | leg | original | spread | spread w/o rotation | spread w/o warned "
+        "(runner small) | worst copy (delta) | halves diff | 15/30 fps delta | target | "
+        "copies | halves |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in ev["metrics"]:
         if brief and r["leg"] != "pooled" and "target" not in r:
@@ -729,7 +749,8 @@ def markdown(result: dict, brief: bool = False) -> str:
         worst = f"{r['worst_copy']} ({_f(sc(r['worst_delta']), nd)})" if r["worst_copy"] else "–"
         out.append(
             f"| {label} | {r['leg']} | {_f(sc(r['original']), nd)} | {_f(sc(r['spread']), nd)}"
-            f" | {_f(sc(r['spread_without_rotation']), nd)} | {worst} | "
+            f" | {_f(sc(r['spread_without_rotation']), nd)}"
+            f" | {_f(sc(r.get('spread_without_warned', np.nan)), nd)} | {worst} | "
             f"{_f(sc(r['halves_diff']), nd)} | {dtxt} | {r.get('target', '')} | "
             f"{_verdict(r.get('pass_copies'))} | {_verdict(r.get('pass_halves'))} |"
         )
@@ -744,6 +765,11 @@ def _counts(d: dict) -> str:
 
 
 # ------------------------------------------------------------------ summary over clips
+def _warned(ev: dict) -> list:
+    rows = ev["metrics"]
+    return list(rows[0].get("warned_copies", [])) if rows else []
+
+
 def _worst_rows(ev: dict, metrics, key: str):
     rows = [r for r in ev["metrics"] if r["metric"] in metrics]
     vals = [abs(r[key]) if np.isfinite(r[key]) else -1.0 for r in rows]
@@ -808,8 +834,14 @@ def summary_rows(result: dict) -> dict:
             else ""
         )
         name = worst["metric"].replace("_deg", "") + " " if len(metrics) > 1 else ""
+        unwarned = ""
+        if key == "spread" and _warned(ev):
+            nw = np.nanmax([r.get("spread_without_warned", np.nan) for r in rows] + [-np.inf])
+            pw = pooled[0].get("spread_without_warned", np.nan) if len(metrics) == 1 else None
+            pw_txt = f"pooled {_f(pw * k, nd)}; " if pw is not None and pooled else ""
+            unwarned = f"; w/o warned copies: {pw_txt}max {_f(nw * k, nd)}"
         out[label] = (
-            f"{pooled_txt}max {name}{worst['leg']} {_f(abs(worst[key]) * k, nd)}{who}",
+            f"{pooled_txt}max {name}{worst['leg']} {_f(abs(worst[key]) * k, nd)}{who}{unwarned}",
             all(r.get(verdict_key) for r in rows),
         )
     tilt = [c for c in ev["checks"] if c["target"].startswith("estimated tilt")][0]
