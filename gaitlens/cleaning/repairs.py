@@ -29,7 +29,8 @@ class SwapRepair:
     are ambiguous where the thighs cross; the feet carry the evidence). Above about
     ``base_rate_hz`` the path is found on interleaved sub-sequences at about that rate,
     where a swap stands out from keypoint jitter, and a frame is swapped when the
-    majority of the sub-sequences' frames around it are (``subsequence_vote``).
+    majority of the sub-sequences' frames around it are (``subsequence_vote``; with two
+    sub-sequences, at about 60 fps: its own and the other's at a neighbouring frame).
     Continuity-based label correction as in multi-object tracking (Viterbi 1967);
     Pose2Sim (Pagnon et al. 2022) uses a simpler frame-to-frame rule.
     """
@@ -63,16 +64,28 @@ class SwapRepair:
         out = np.zeros(len(a), dtype=bool)
         for o in range(k):  # k sub-sequences, not frames
             out[o::k] = self._viterbi(a[o::k], b[o::k], fs / k)
-        if not self.subsequence_vote or k < 3:  # two paths have no majority
+        if not self.subsequence_vote:
             return out
+        if k == 2:
+            # two paths have no majority; decoded apart they can disagree for a stretch,
+            # which swapped every other frame (a comb, physically impossible: a real swap
+            # at 60 fps lasts two frames or more). A frame is swapped when its own path
+            # and the other path at a neighbouring frame say so. Measured against the
+            # rendered truth through MediaPipe (60 fps): valid strides 317 -> 332 over the
+            # five invariance renders x (original, mirrored, half size), 58 -> 65 over
+            # the four samples (legs left swapped 5.4 -> 5.2 % of frames); Fukuchi tracks
+            # with injected swaps (60 fps): legs left swapped 0.08-0.25 -> 0.04-0.50 %,
+            # strides 0-2 of about 100 fewer (docs/events.md)
+            before = np.r_[False, out[:-1]]
+            after = np.r_[out[1:], False]
+            return out & (before | after)
         # the sub-sequences are decoded apart, and one of them can settle on the other
         # labelling for a stretch (a 240 fps render through MediaPipe: 2 of 8 swapped
         # every 4th frame for 0.25 s, a comb that the outlier filter then cut out: 884
         # points removed, 2 far-foot contacts lost). A frame is swapped when most of the
         # k frames around it (one from each sub-sequence) are: a real swap lasting a
-        # 30 fps frame or more is kept, a lone sub-sequence is outvoted. From k = 3 on
-        # (about 75 fps): with two paths "most" means both, which on the 60 fps
-        # pelvic-tilt sample left 11 valid strides instead of 15
+        # 30 fps frame or more is kept, a lone sub-sequence is outvoted (k >= 3, about
+        # 75 fps and up)
         share = np.convolve(out.astype(float), np.ones(k) / k, mode="same")
         return share > 0.5
 

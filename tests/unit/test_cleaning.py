@@ -124,6 +124,34 @@ def test_swap_subsequences_vote(monkeypatch):
     assert raw[3:64:8].all()
 
 
+def test_swap_two_subsequences_no_comb(monkeypatch):
+    """At 60 fps the two interleaved paths decide apart: a stretch that only one of them
+    swaps would swap every other frame (a comb, seen on 60 fps renders through MediaPipe);
+    it is dropped, while a swap both paths see is kept whole."""
+    n = 120
+    track, _ = stick_track(fps=60, duration_s=n / 60)
+    pts = {f"{s}_{p}": track.point(f"{s}_{p}")[:n] for s in ("left", "right")
+           for p in ("hip", "knee", "ankle", "heel", "foot_index")}  # fmt: skip
+    real = np.zeros(n, bool)
+    real[60:80] = True  # a 0.33 s swap both paths see
+    calls = []
+
+    def fake(self, a, b, fs):
+        o = len(calls) % 2
+        calls.append(o)
+        out = real[o::2].copy()
+        if o == 0:
+            out[:12] = True  # the even path alone: frames 0, 2, ..., 22
+        return out
+
+    monkeypatch.setattr(cleaning.SwapRepair, "_viterbi", fake)
+    got = cleaning.SwapRepair().states(pts, 100.0, ("ankle",), fs=60.0)
+    assert not got[:40].any()
+    assert got[60:80].all() and got.sum() == 20
+    raw = cleaning.SwapRepair(subsequence_vote=False).states(pts, 100.0, ("ankle",), fs=60.0)
+    assert raw[0:24:2].all() and not raw[1:24:2].any()
+
+
 def test_no_swaps_invented_on_clean_track():
     track, _ = stick_track(fps=60, duration_s=6)
     c = cleaning.clean(track)
