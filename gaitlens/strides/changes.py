@@ -21,7 +21,13 @@ measured test-retest error (``gaitlens.reference.measurement_noise``):
   ``min_strides_per_side`` strides in each part (each part twice that in all), and every
   leg that does shifts the same way by at least ``per_side_mdc`` MDC95 (a leg with
   fewer strides on one side of the cut, often the far leg whose strides were set aside,
-  is not asked to confirm); each part is then searched again.
+  is not asked to confirm); each part is then searched again;
+* where no single cut passes, a change and its return are tested together: the middle
+  stretch against the rest (circular binary segmentation, Olshen, Venkatraman, Lucito &
+  Wigler 2004, Biostatistics 5:557-572), with the Bonferroni quantile over the
+  n (n - 1) / 2 candidate stretches. A single cut leaves the longer outer part's median at
+  the outer level when the middle holds fewer strides than the rest (the 60 fps
+  trunk-lean render: 7 lean strides against 15 before and 14 after, docs/form_changes.md).
 
 Change times of different metrics that fall within ``merge_strides`` strides of each
 other are one change in form; ``segments`` cuts the clip there.
@@ -143,6 +149,41 @@ def _best_split(x: np.ndarray, side: np.ndarray, min_per_side: int) -> tuple:
     return int(k[j]), float(t[j])
 
 
+def _best_pair(x: np.ndarray, side: np.ndarray, min_per_side: int) -> tuple:
+    """``(i, j, T)`` of the middle stretch ``x[i:j]`` whose mean differs most from the
+    rest's (unit noise; the epidemic alternative of circular binary segmentation, Olshen
+    et al. 2004, Biostatistics 5:557), among stretches that leave ``min_per_side``
+    strides of one leg inside and outside and twice that many strides in each."""
+    n = len(x)
+    cs = np.r_[0.0, np.cumsum(x)]
+    i, j = np.triu_indices(n + 1, k=1)  # middle = x[i:j]
+    m = j - i
+    ok = (m >= 2 * min_per_side) & (n - m >= 2 * min_per_side) & (i > 0) & (j < n)
+    any_leg = np.zeros(len(i), bool)
+    for s in SIDES:
+        c = np.r_[0, np.cumsum(side == s)]
+        inside = c[j] - c[i]
+        any_leg |= (inside >= min_per_side) & (c[-1] - inside >= min_per_side)
+    ok &= any_leg
+    if not ok.any():
+        return -1, -1, 0.0
+    mid = (cs[j] - cs[i]) / np.maximum(m, 1)
+    rest = (cs[-1] - (cs[j] - cs[i])) / np.maximum(n - m, 1)
+    t = np.where(ok, np.sqrt(m * (n - m) / n) * np.abs(mid - rest), -np.inf)
+    k = int(np.argmax(t))
+    return int(i[k]), int(j[k]), float(t[k])
+
+
+def _pair_shift_ok(x, side, a, i, j, b, mdc95, limits, mdc_factor) -> bool:
+    """The middle stretch x[i:j] against the rest of x[a:b] (both outer parts together),
+    as ``_shift_ok`` judges one cut."""
+    rest = np.r_[x[a:i], x[j:b]]
+    rest_side = np.r_[side[a:i], side[j:b]]
+    joined = np.r_[rest, x[i:j]]
+    joined_side = np.r_[rest_side, side[i:j]]
+    return _shift_ok(joined, joined_side, 0, len(rest), len(joined), mdc95, limits, mdc_factor)
+
+
 def _shift_ok(x, side, a, cut, b, mdc95, limits, mdc_factor) -> bool:
     """The shift between x[a:cut] and x[cut:b] is larger than ``mdc_factor`` MDC95
     pooled and ``per_side_mdc`` MDC95 on each leg alone (same sign), for each leg that
@@ -162,9 +203,13 @@ def _shift_ok(x, side, a, cut, b, mdc95, limits, mdc_factor) -> bool:
 
 
 def metric_changes(values, side, mid_s, mdc95: float, limits: ChangeLimits,
-                   z_crit: float, metric: str = "", mdc_factor: float = 1.0) -> list:  # fmt: skip
+                   z_crit: float, metric: str = "", mdc_factor: float = 1.0,
+                   pair: Optional[tuple] = None) -> list:  # fmt: skip
     """The lasting shifts of one metric's stride series (binary segmentation): splits
-    with ``T_k >= z_crit`` whose shift exceeds ``mdc_factor`` x MDC95."""
+    with ``T_k >= z_crit`` whose shift exceeds ``mdc_factor`` x MDC95. ``pair``:
+    ``(z_crit, mdc_factor)`` for a change and its return tested together where no single
+    split passes (``_best_pair``): a change up and back down whose middle holds fewer
+    strides than the rest leaves each single split's later part at the outer level."""
     x = np.asarray(values, float)
     side = np.asarray(side, dtype=object)
     mid_s = np.asarray(mid_s, float)
@@ -184,12 +229,19 @@ def metric_changes(values, side, mid_s, mdc95: float, limits: ChangeLimits,
     while stack:
         a, b = stack.pop()
         k, t = _best_split(xc[a:b] / sigma, side[a:b], limits.min_strides_per_side)
-        if k < 0 or t < z_crit:
+        if k >= 0 and t >= z_crit and _shift_ok(x, side, a, a + k, b, mdc95, limits, mdc_factor):
+            cuts.append(a + k)
+            stack += [(a, a + k), (a + k, b)]
             continue
-        if not _shift_ok(x, side, a, a + k, b, mdc95, limits, mdc_factor):
+        if pair is None:
             continue
-        cuts.append(a + k)
-        stack += [(a, a + k), (a + k, b)]
+        i, j, t = _best_pair(xc[a:b] / sigma, side[a:b], limits.min_strides_per_side)
+        if i < 0 or t < pair[0]:
+            continue
+        if not _pair_shift_ok(x, side, a, a + i, a + j, b, mdc95, limits, pair[1]):
+            continue
+        cuts += [a + i, a + j]
+        stack += [(a, a + i), (a + i, a + j), (a + j, b)]
     # final segments: each change is stated between its neighbouring segments' medians,
     # and a cut whose neighbours no longer differ by more than the MDC95 is dropped
     cuts = sorted(cuts)
@@ -248,6 +300,12 @@ def find_changes(table: pd.DataFrame, noise: pd.DataFrame,
     # MDC95 answers one comparison at 95 %; the search makes one per metric and split:
     # the shift must clear the Bonferroni-corrected quantile instead of 1.96
     mdc_factor = NormalDist().inv_cdf(1.0 - limits.shift_alpha / (2.0 * splits)) / 1.96
+    # a change and its return tested together: n (n - 1) / 2 candidate pairs per metric
+    pairs = max(n * (n - 1) // 2, 1) * max(len(metrics), 1)
+    pair = (
+        NormalDist().inv_cdf(1.0 - limits.family_alpha / (2.0 * pairs)),
+        NormalDist().inv_cdf(1.0 - limits.shift_alpha / (2.0 * pairs)) / 1.96,
+    )
     mid = 0.5 * (table["ic_s"].to_numpy(float) + table["next_ic_s"].to_numpy(float))
     side = table["side"].to_numpy(object)
     out = []
@@ -261,6 +319,7 @@ def find_changes(table: pd.DataFrame, noise: pd.DataFrame,
             z_crit,
             m,
             mdc_factor,
+            pair,
         )
     return sorted(out, key=lambda c: c.time_s)
 

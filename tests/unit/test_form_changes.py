@@ -142,3 +142,25 @@ def test_synthetic_truth_follows_the_regimes():
 
 def test_segments_exported_through_package():
     assert strides.find_changes is find_changes and strides.ChangeLimits is ChangeLimits
+
+
+def test_a_short_change_and_its_return_are_found_together():
+    """Trunk lean 7 -> 20 -> 7 deg with the middle holding 12 of 44 strides: every single
+    cut leaves the longer outer part's median at 7 deg, so binary segmentation alone
+    finds nothing; testing both cuts together (circular binary segmentation) finds both."""
+    lean = {"trunk_lean_mean_deg": lambda t: 7.0 + 13.0 * (6.0 < t < 10.2),
+            "hip_flexion_ic_deg": lambda t: 30.0}  # fmt: skip
+    st = series_table(lean, n_per_side=22, seed=3)
+    ch = find_changes(st, NOISE)
+    assert [c.metric for c in ch] == ["trunk_lean_mean_deg"] * 2
+    up, down = ch
+    assert abs(up.time_s - 6.0) < 0.7 and abs(down.time_s - 10.2) < 0.7
+    assert up.shift == pytest.approx(13.0, abs=0.5) and down.shift == pytest.approx(-13.0, abs=0.5)
+
+
+def test_steady_long_series_has_no_pair_change():
+    """The pair search tests n (n - 1) / 2 stretches per metric: its Bonferroni bound
+    keeps steady series clean."""
+    flat = {"trunk_lean_mean_deg": lambda t: 7.0, "hip_flexion_ic_deg": lambda t: 30.0}
+    for seed in range(20):
+        assert find_changes(series_table(flat, n_per_side=30, seed=seed), NOISE) == [], seed
