@@ -458,7 +458,6 @@ def evaluate(
                 "spread": spread,
                 "spread_without_rotation": spread_nr,
                 "spread_without_warned": spread_nw,
-                "warned_copies": sorted(warned),
                 "n_copies": len(fin),
                 "worst_copy": worst,
                 "worst_delta": (fin[worst] - o) if worst else float("nan"),
@@ -562,7 +561,7 @@ def evaluate(
                     and spread <= SCORE_SPREAD + 1e-9
                 ),
             })  # fmt: skip
-    return {"metrics": rows, "checks": checks, "findings": fnd}
+    return {"metrics": rows, "checks": checks, "findings": fnd, "warned_copies": sorted(warned)}
 
 
 # ------------------------------------------------------------------ running
@@ -766,8 +765,7 @@ def _counts(d: dict) -> str:
 
 # ------------------------------------------------------------------ summary over clips
 def _warned(ev: dict) -> list:
-    rows = ev["metrics"]
-    return list(rows[0].get("warned_copies", [])) if rows else []
+    return list(ev.get("warned_copies", []))
 
 
 def _worst_rows(ev: dict, metrics, key: str):

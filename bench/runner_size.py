@@ -10,8 +10,9 @@ each metric over the valid strides (pooled legs) is compared with the full-size 
 
 The size is the runner's **leg length in the pixels the pose model is given**:
 ``quality.leg_length_px`` (hip-knee-ankle, image pixels) times the decode downscale
-(``model_input_max_side_px`` / the frame's longer side, at most 1), which is what
-``gaitlens.quality.runner_size_warnings`` uses. The result sets its threshold.
+(``model_input_max_side_px`` / the frame's longer side, at most 1): the analysis's
+``quality.model_leg_px``, which ``gaitlens.quality.runner_size_warnings`` judges. The
+result sets its threshold.
 
 Usage (from the repository root; about 4 min with the invariance cache)::
 
@@ -64,15 +65,6 @@ def scale_spec(scale: float, width: int, height: int):
     )
 
 
-def model_leg_px(analysis, width: int, height: int) -> float:
-    """Leg length in the pixels the pose model was given (the decode downscale applied)."""
-    from gaitlens.config import AnalysisConfig
-
-    leg = analysis.quality.get("leg_length_px") or np.nan
-    side = AnalysisConfig().model_input_max_side_px
-    return float(leg) * (min(1.0, side / max(width, height)) if side else 1.0)
-
-
 def clip_path(name: str) -> Path:
     return inv.REAL_CLIP if name == "real" else inv.render_clip(name)
 
@@ -95,7 +87,7 @@ def measure(name: str, log=print) -> list:
             continue
         rec = inv.record(analysis, err, keep_strides=False)
         row.update(
-            leg_px=model_leg_px(analysis, w, h),
+            leg_px=analysis.quality.get("model_leg_px") or np.nan,
             n_valid=rec["n_valid"],
             **{k: rec["metrics"][k]["pooled"] for k in METRICS},
         )

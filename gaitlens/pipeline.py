@@ -123,7 +123,7 @@ def analyze_track(track: PoseTrack, config: Optional[AnalysisConfig] = None, met
         warnings=(
             quality.decode_warnings(track)
             + quality.frame_rate_warnings(track)
-            + quality.runner_size_warnings(track, measured.get("leg_length_px"))
+            + quality.runner_size_warnings(measured.get("model_leg_px"))
             + _pose_clock_warnings(track)
             + list(clean.warnings)
         ),

@@ -19,10 +19,11 @@ LOW_FRAME_RATE_HZ = 25.0
 #: below this leg length (hip-knee-ankle) in the pixels the pose model is given, the
 #: runner is too small in the frame for the stated accuracy (warning). Measured by
 #: bench/runner_size.py (docs/reliability.md): the shared real clip and five renders
-#: scaled down to 2/3 ... 1/6 of their size; against each at full size, 12 of the 13
-#: copies under 90 px miss an issue-20 invariance target (contact time by up to 62 ms,
-#: hip extension at toe-off 15 deg, knee flexion 10 deg, half the strides lost), 6 of
-#: the 13 between 90 and 200 px (renders' toe-off timing), none of the 4 above
+#: scaled down to 2/3 ... 1/6 of their size; against each at full size, all 13 copies
+#: under 90 px miss an issue-20 invariance target (contact time by up to 70 ms, hip
+#: extension at toe-off 22 deg, knee and hip flexion 10-12 deg, up to two thirds of the
+#: strides lost), 5 of the 13 between 90 and 200 px (renders' toe-off timing), none of
+#: the 4 above
 MIN_MODEL_LEG_PX = 90.0
 
 
@@ -109,15 +110,15 @@ def model_leg_px(track: PoseTrack, leg_length_px: Optional[float]) -> Optional[f
     return float(leg_length_px) * scale
 
 
-def runner_size_warnings(track: PoseTrack, leg_length_px: Optional[float]) -> list:
-    """A warning when the runner is too small in the frame (``MIN_MODEL_LEG_PX``)."""
-    px = model_leg_px(track, leg_length_px)
-    if px is None or px >= MIN_MODEL_LEG_PX:
+def runner_size_warnings(px: Optional[float]) -> list:
+    """A warning when the runner's leg, ``px`` long in the image the pose model sees
+    (``model_leg_px``), is under ``MIN_MODEL_LEG_PX``."""
+    if px is None or not np.isfinite(px) or px >= MIN_MODEL_LEG_PX:
         return []
     return [
         f"the runner is small in the frame (legs about {px:.0f} px long in the image the "
         f"pose model sees): below {MIN_MODEL_LEG_PX:.0f} px contact times and hip and knee "
-        "angles drift (by up to 60 ms and 15 deg on scaled-down test clips) and strides "
+        "angles drift (by up to 70 ms and 20 deg on scaled-down test clips) and strides "
         "are lost; film closer or at a higher resolution"
     ]
 

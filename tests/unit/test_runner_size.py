@@ -40,13 +40,15 @@ def test_model_leg_px_applies_the_decode_downscale(size, max_side, leg, want):
 def test_unknown_sizes_give_none_and_no_warning():
     assert quality.model_leg_px(_track(720, 1280), None) is None
     assert quality.model_leg_px(_track(720, 1280), float("nan")) is None
-    assert quality.runner_size_warnings(_track(720, 1280), None) == []
+    assert quality.runner_size_warnings(None) == []
+    assert quality.runner_size_warnings(float("nan")) == []
 
 
 def test_warning_only_below_the_measured_size():
     lim = quality.MIN_MODEL_LEG_PX
-    assert quality.runner_size_warnings(_track(720, 1280), lim / 0.75 + 1) == []
-    (w,) = quality.runner_size_warnings(_track(180, 320), 72.0)
+    big = quality.model_leg_px(_track(720, 1280), lim / 0.75 + 1)
+    assert big > lim and quality.runner_size_warnings(big) == []
+    (w,) = quality.runner_size_warnings(quality.model_leg_px(_track(180, 320), 72.0))
     assert "small in the frame" in w and "72 px" in w and "film closer" in w
 
 
