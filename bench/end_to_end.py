@@ -8,6 +8,8 @@ that mode's own):
   (b) no-video  ``gaitlens analyze --no-video`` (pose + all stages + report + exports),
                 default pose workers (one per core: the clip is cut into time segments)
   (b1)          the same with ``--pose-workers 1`` (one pose graph, like (a))
+  (b0)          (b) with ``--no-flip-test``: each frame posed once, as (a) does (the
+                default poses it as given and mirrored, gaitlens.pose.flip)
   (c) full      ``gaitlens analyze`` with the annotated H.264 video
   (d) reanalyse re-running every stage after pose from the saved pose track
 
@@ -62,13 +64,15 @@ _CHILD = textwrap.dedent(
                                data=cv2.cvtColor(fr, cv2.COLOR_BGR2RGB))
                 pose.detect_for_video(img, int(frames * 1000 / rate))
                 frames += 1
-    elif mode in ("novideo", "novideo1", "full"):
+    elif mode in ("novideo", "novideo1", "noflip", "full"):
         from gaitlens.cli import main
         args = ["analyze", video, "-o", outdir, "--force", "--fresh-pose", "-q"]
-        if mode in ("novideo", "novideo1"):
+        if mode in ("novideo", "novideo1", "noflip"):
             args.append("--no-video")
         if mode == "novideo1":
             args += ["--pose-workers", "1"]
+        if mode == "noflip":
+            args.append("--no-flip-test")
         code = main(args)
         assert code == 0, code
         import json as j
@@ -115,14 +119,17 @@ def make_long_clip(path: Path, minutes: float = 5.0) -> Path:
 
 
 def bench_clip(
-    video: Path, work: Path, modes=("bare", "novideo", "novideo1", "full", "reanalyse")
-) -> dict:
+    video: Path, work: Path,
+    modes=("bare", "novideo", "noflip", "novideo1", "full", "reanalyse"),
+) -> dict:  # fmt: skip
     outdir = work / (video.stem + "_out")
     res = {}
     for mode in modes:
         print(f"  {mode} ...", file=sys.stderr, flush=True)
         res[mode] = run_mode(mode, video, outdir)
     res["ratio_novideo_over_bare"] = res["novideo"]["fps"] / res["bare"]["fps"]
+    if "noflip" in res:
+        res["ratio_noflip_over_bare"] = res["noflip"]["fps"] / res["bare"]["fps"]
     if "novideo1" in res:
         res["ratio_novideo1_over_bare"] = res["novideo1"]["fps"] / res["bare"]["fps"]
     if "full" in res:
@@ -159,9 +166,10 @@ def reanalysis_60s(work: Path) -> dict:
 
 def table(results: dict) -> str:
     lines = [
-        "| clip | frames | (a) bare fps | (b) no-video fps | (b1) 1 pose worker fps | (c) full fps "
-        "| b/a | b1/a | c/a | (d) re-analysis s | RSS a / b / b1 / c MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| clip | frames | (a) bare fps | (b) no-video fps | (b0) no flip test fps | "
+        "(b1) 1 pose worker fps | (c) full fps | b/a | b0/a | b1/a | c/a | (d) re-analysis s "
+        "| RSS a / b / b1 / c MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for clip, r in results.items():
         if clip.startswith("_"):
@@ -172,11 +180,12 @@ def table(results: dict) -> str:
 
         ratio_c = format(r["ratio_full_over_bare"], ".3f") if "full" in r else "–"
         ratio_b1 = format(r["ratio_novideo1_over_bare"], ".3f") if "novideo1" in r else "–"
+        ratio_b0 = format(r["ratio_noflip_over_bare"], ".3f") if "noflip" in r else "–"
         lines.append(
             f"| {clip} | {r['bare']['frames']} | {get('bare', 'fps', '.1f')} | "
-            f"{get('novideo', 'fps', '.1f')} | {get('novideo1', 'fps', '.1f')} | "
-            f"{get('full', 'fps', '.1f')} | "
-            f"{r['ratio_novideo_over_bare']:.3f} | {ratio_b1} | {ratio_c} | "
+            f"{get('novideo', 'fps', '.1f')} | {get('noflip', 'fps', '.1f')} | "
+            f"{get('novideo1', 'fps', '.1f')} | {get('full', 'fps', '.1f')} | "
+            f"{r['ratio_novideo_over_bare']:.3f} | {ratio_b0} | {ratio_b1} | {ratio_c} | "
             f"{get('reanalyse', 'seconds', '.2f')} | {get('bare', 'peak_rss_mb', '.0f')} / "
             f"{get('novideo', 'peak_rss_mb', '.0f')} / {get('novideo1', 'peak_rss_mb', '.0f')} / "
             f"{get('full', 'peak_rss_mb', '.0f')} |"

@@ -863,8 +863,11 @@ def summary_rows(result: dict) -> dict:
         )
     for label, metrics, key in (
         ("contact time spread <= 15 ms", ("contact_time_s",), "spread"),
-        ("contact time halves <= 15 ms (less the labels' change)", ("contact_time_s",),
-         "halves_off"),
+        (
+            "contact time halves <= 15 ms (less the labels' change)",
+            ("contact_time_s",),
+            "halves_off",
+        ),
         ("angles at events / midstance spread <= 3 deg", ANGLES_AT_EVENTS, "spread"),
         ("trunk lean spread <= 1.5 deg", ("trunk_lean_mean_deg",), "spread"),
         ("pelvis lag spread <= 25 ms (copies)", ("pelvis_lag_ms",), "spread"),

@@ -61,6 +61,14 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
         help="pose graphs run at once on parts of the clip (default: one per core, max 4)",
     )
     p.add_argument(
+        "--no-flip-test",
+        dest="flip_test",
+        action="store_false",
+        default=None,
+        help="pose each frame once, not also mirrored: pose twice as fast, events and "
+        "angles less accurate and dependent on which way the runner faces",
+    )
+    p.add_argument(
         "--no-video",
         dest="annotated_video",
         action="store_false",
@@ -165,6 +173,7 @@ def _config(args):
         pose_workers=getattr(args, "pose_workers", None),
         model_complexity=getattr(args, "model_complexity", None),
         capture_fps=getattr(args, "capture_fps", None),
+        flip_test=getattr(args, "flip_test", None),
     )
 
 

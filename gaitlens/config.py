@@ -37,6 +37,10 @@ class AnalysisConfig:
     model_complexity: int = 1
     model_input_max_side_px: Optional[int] = 960  # frames are downsized on decode to this
     segmentation: bool = True
+    # flip test: every frame is also posed mirrored and the landmarks averaged
+    # (gaitlens.pose.flip): same answer whichever way the runner faces, events closer to
+    # the truth; the pose stage takes twice as long
+    flip_test: bool = True
     # pose graphs run at once on consecutive parts of the clip (None = one per core, at
     # most 4; results equal within MediaPipe's frame-to-frame noise)
     pose_workers: Optional[int] = None
@@ -170,6 +174,7 @@ class AnalysisConfig:
         "model_complexity",
         "model_input_max_side_px",
         "segmentation",
+        "flip_test",
     )
 
     def pose_signature(self) -> dict:

@@ -24,7 +24,7 @@ from ..config import AnalysisConfig
 from ..io import timebase
 from ..io import video as _video
 from ..io.track import PoseTrack
-from . import silhouette
+from . import flip, silhouette
 from .base import create_backend, prepare_backend
 from .mediapipe import quiet_native_stderr
 from .vertical import VerticalFinder
@@ -205,6 +205,18 @@ def _pose_segment(
         model_path=cfg.pose_model_path,
         segmentation=cfg.segmentation,
     )
+    # flip test (gaitlens.pose.flip): a second graph sees every frame mirrored; it keeps
+    # its own tracking state, so it has a graph of its own
+    mirrored = (
+        create_backend(
+            cfg.pose_backend,
+            model_complexity=cfg.model_complexity,
+            model_path=cfg.pose_model_path,
+            segmentation=False,
+        )
+        if cfg.flip_test
+        else None
+    )
     frames = _video.read_frames(
         video_path,
         max_side_px=cfg.model_input_max_side_px,
@@ -220,6 +232,12 @@ def _pose_segment(
             if stop.is_set():
                 return
             res = backend.process(frame.image, frame.time_s * clock, full_size_px=full)
+            if mirrored is not None:
+                m = mirrored.process(flip.mirror_image(frame.image), frame.time_s * clock,
+                                     full_size_px=full)  # fmt: skip
+                res.xy_px, res.visibility = flip.combine(
+                    res.xy_px, res.visibility, m.xy_px, m.visibility, full[0]
+                )
             if keep_from is not None and frame.time_s < keep_from - 1e-9:
                 seg.warmup[round(frame.time_s, 6)] = res.xy_px  # compared at the seam
                 continue  # overlap: the graph warms up on these frames
@@ -240,6 +258,8 @@ def _pose_segment(
     finally:
         frames.close()  # stops this segment's decoder thread
         backend.close()
+        if mirrored is not None:
+            mirrored.close()
 
 
 def _run_segments(video_path, cfg, segments, origin_s, full, bar, threads: int,

@@ -1,7 +1,9 @@
 """Batch over real clips (MediaPipe): two bundled sample runners + one corrupt file + one
 non-video file with a video name. The good clips succeed, the bad ones are listed with
 their reasons, the exit code signals partial failure, ``--resume`` does no pose work,
-and a local Dask cluster gives the same summary as the local process pool."""
+and a local Dask cluster gives the same summary as the local process pool. Each frame
+is posed once (``--no-flip-test``): the batch machinery is tested here, and the flip
+test would double the pose time (tests/integration/test_flip_test.py tests it)."""
 
 from __future__ import annotations
 
@@ -42,7 +44,9 @@ def clips(tmp_path_factory):
 def first_run(clips, tmp_path_factory):
     """``gaitlens batch`` with two workers."""
     out = tmp_path_factory.mktemp("batch_out") / "out"
-    code = cli.main(["batch", str(clips), "-o", str(out), "-j", "2", "--no-video", "-q"])
+    code = cli.main(
+        ["batch", str(clips), "-o", str(out), "-j", "2", "--no-video", "--no-flip-test", "-q"]
+    )
     return code, out
 
 
@@ -86,14 +90,18 @@ def test_resume_does_no_pose_work(first_run, clips, monkeypatch):
 
     # -j 1 runs in this process, so the patch is seen by every clip
     monkeypatch.setattr("gaitlens.pipeline.run_pose", no_pose)
-    code = cli.main(["batch", str(clips), "-o", str(out), "-j", "1", "--no-video", "--resume"])
+    code = cli.main(
+        ["batch", str(clips), "-o", str(out), "-j", "1", "--no-video", "--no-flip-test", "--resume"]
+    )
     assert code == batch.EXIT_PARTIAL
     df = batch.read_summary(out).set_index("path")
     assert all(df.loc[p, "status"] == "skipped" for p in GOOD)
     assert all(df.loc[p, "status"] == "failed" for p in BAD)  # retried, failed again
     assert {p: p.stat().st_mtime_ns for p in tracks} == before
     # --force analyses again, still from the saved pose tracks (same pose options)
-    code = cli.main(["batch", str(clips), "-o", str(out), "-j", "1", "--no-video", "--force"])
+    code = cli.main(
+        ["batch", str(clips), "-o", str(out), "-j", "1", "--no-video", "--no-flip-test", "--force"]
+    )
     assert code == batch.EXIT_PARTIAL
     again = batch.read_summary(out).set_index("path")
     assert all(again.loc[p, "status"] == "ok" for p in GOOD)
@@ -108,7 +116,15 @@ def test_dask_local_cluster_gives_identical_summary(first_run, clips, tmp_path):
         n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         code = cli.main(
-            ["batch", str(clips), "-o", str(tmp_path / "dask"), "--no-video", "-q"]
+            [
+                "batch",
+                str(clips),
+                "-o",
+                str(tmp_path / "dask"),
+                "--no-video",
+                "--no-flip-test",
+                "-q",
+            ]
             # one pose graph per clip, as each worker of the two-process local pool ran
             + ["--pose-workers", "1", "--scheduler", cluster.scheduler_address]
         )

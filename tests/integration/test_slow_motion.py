@@ -21,8 +21,10 @@ pytestmark = pytest.mark.slow
 def run_cli(*args):
     """The CLI with one pose graph, so that the runs compared see the same track (a
     full-suite run once found only 2 consistent strides in a 3.5 s clip analysed on two
-    time segments; alone it passed)."""
-    cmd = [sys.executable, "-m", "gaitlens", *map(str, args), "--pose-workers", "1"]
+    time segments; alone it passed), each frame posed once (the flip test doubles the
+    pose time and is not what these tests are about: tests/integration/test_flip_test.py)."""
+    cmd = [sys.executable, "-m", "gaitlens", *map(str, args), "--pose-workers", "1",
+           "--no-flip-test"]  # fmt: skip
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
 

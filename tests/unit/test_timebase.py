@@ -239,7 +239,8 @@ def test_pose_clock_from_metadata_or_option():
 
 def test_pose_graph_gets_real_time_and_segments_follow_it(tmp_path, monkeypatch):
     """With a capture rate the backend is given real-time timestamps, the segments are
-    planned on the real duration, and the track records its clock (file time kept)."""
+    planned on the real duration, and the track records its clock (file time kept).
+    One graph per segment (no flip test: its mirrored graph gets the same times)."""
     from gaitlens.pose import runner
 
     n = 264  # 1.1 s captured at 240 fps, 8.8 s stored at 30 fps
@@ -266,18 +267,18 @@ def test_pose_graph_gets_real_time_and_segments_follow_it(tmp_path, monkeypatch)
 
     monkeypatch.setattr(runner, "create_backend", lambda name, **kw: FakeBackend(**kw))
     monkeypatch.setattr(runner, "prepare_backend", lambda name, **kw: None)
-    track = runner.run_pose(slow, AnalysisConfig(pose_workers=2), progress=False)
+    track = runner.run_pose(slow, AnalysisConfig(pose_workers=2, flip_test=False), progress=False)
     np.testing.assert_allclose(np.sort(fed), np.arange(n) / 240, atol=1e-6)
     np.testing.assert_allclose(track.time_s, np.arange(n) / 30, atol=1e-4)  # file time
     assert track.backend["time_scale"] == pytest.approx(1 / 8, rel=0.01)
     assert track.video["decode"]["pose_segments"] == 1  # planned on 1.1 s, not 8.8 s
     fed.clear()
     plain = as_slow_motion(src, tmp_path / "plain.mp4", 8)
-    track = runner.run_pose(plain, AnalysisConfig(pose_workers=1), progress=False)
+    track = runner.run_pose(plain, AnalysisConfig(pose_workers=1, flip_test=False), progress=False)
     assert track.video["decode"]["pose_segments"] == 2  # 8.8 s of stored time
     np.testing.assert_allclose(np.unique(np.round(fed, 6)), np.arange(n) / 30, atol=1e-4)
     assert track.backend["time_scale"] == 1.0
-    track = runner.run_pose(plain, AnalysisConfig(capture_fps=240), progress=False)
+    track = runner.run_pose(plain, AnalysisConfig(capture_fps=240, flip_test=False), progress=False)
     assert track.backend["time_scale"] == pytest.approx(1 / 8, rel=0.01)
 
 
