@@ -116,7 +116,13 @@ def render_comparison(comparison, stills: bool = True) -> str:
 def comparison_card(comparison) -> str:
     """A short HTML summary for Jupyter: the sentences and the changed measures."""
     items = "".join(f"<li>{html.escape(f.sentence)}</li>" for f in comparison.findings)
-    changed = ", ".join(html.escape(m.label) for m in comparison.metrics if m.beyond_noise)
+    moved = [m for m in comparison.metrics if m.beyond_noise]
+    labels = [m.label for m in moved]
+    # two measures of one quantity (pelvis lag in ms and in % of stride): name the unit
+    changed = ", ".join(
+        html.escape(f"{m.label} ({m.unit})" if labels.count(m.label) > 1 else m.label)
+        for m in moved
+    )
     return (f"<div><b>{html.escape(comparison.before.label)} vs "
             f"{html.escape(comparison.after.label)}</b> (comparison confidence "
             f"{comparison.confidence})<ul>{items}</ul>Changed beyond noise: "

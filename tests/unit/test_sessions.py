@@ -140,6 +140,19 @@ def test_a_fault_that_went_away_is_reported_as_improved_beyond_noise():
     assert d["before"]["label"] == "june" and d["format"] == "gaitlens-compare"
 
 
+def test_the_notebook_card_names_each_changed_measure_once():
+    """Pelvis lag in ms and in % of the stride share a label: both changed, each carries
+    its unit."""
+    from gaitlens.report.sessions_page import comparison_card
+
+    c = fast(pelvis_lag=0.7).compare(fast(pelvis_lag=0.0))
+    assert {"pelvis_lag_ms", "pelvis_lag_pct"} <= set(c.changed())
+    moved = comparison_card(c).split("Changed beyond noise: ")[1].removesuffix("</div>")
+    moved = moved.split(", ")
+    assert len(moved) == len(set(moved)) == len(c.changed()), moved
+    assert "pelvis lag behind swing thigh (ms)" in moved
+
+
 def test_without_a_verdict_the_fault_measures_that_moved_are_named():
     """A session with no verdict on a fault: the sentence names the fault's primary
     measures that changed beyond noise, and whether toward or away from the pattern."""
