@@ -119,8 +119,12 @@ class VerticalFinder:
         if not lines:
             return VerticalEstimate(reason="no frame was sampled (the clip's duration is unknown)")
         names = list(track.landmark_names)
-        hips = np.nanmean(
-            track.xy_px[:, [names.index("left_hip"), names.index("right_hip")]], axis=1
+        pair = track.xy_px[:, [names.index("left_hip"), names.index("right_hip")]]
+        seen = np.isfinite(pair)
+        # the hips' midpoint where both are seen, the one seen, NaN where neither (no
+        # runner in the frame: no "mean of empty slice" warning)
+        hips = np.where(seen, pair, 0.0).sum(axis=1) / np.where(
+            seen.any(axis=1), seen.sum(axis=1), np.nan
         )
         with np.errstate(all="ignore"):
             at = np.nanmedian(hips, axis=0) if np.isfinite(hips).any() else np.full(2, np.nan)
