@@ -676,6 +676,12 @@ def report_context(analysis, video_file: Optional[str] = None, stills: bool = Tr
         stride_table=stride_table(analysis),
         quality=quality_context(analysis, findings),
         video_file=video_file,
+        # posed as filmed and mirrored (gaitlens.pose.flip): said in the methods
+        flip_test=bool(
+            ((getattr(analysis.track, "backend", None) or {}).get("pose_options") or {}).get(
+                "flip_test"
+            )
+        ),
     )
 
 

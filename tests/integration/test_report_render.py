@@ -61,6 +61,7 @@ def test_report_contents(demo_report):
     n = len(a.strides)
     assert text.count('<td class="num">') > n  # the stride table has every stride
     assert "1 of 3 hamstring-loading patterns seen" in text
+    assert "as filmed and mirrored" not in text  # a track not posed with the flip test
 
 
 def test_report_without_video_or_strides(tmp_path):
@@ -164,6 +165,9 @@ def test_sample_clip_report(tmp_path):
     text = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     if a.finding("pelvis_back_hips_flexed").severity in ("mild", "marked"):
         assert "hamstring-loading patterns seen" in text
+    # posed with the flip test (the default): the methods say so
+    assert a.track.backend["pose_options"]["flip_test"] is True
+    assert "as filmed and mirrored" in text
 
 
 @pytest.mark.slow
