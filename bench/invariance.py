@@ -596,22 +596,12 @@ def _half_spans(clip: Path, meta, specs) -> dict:
     return {n: span for n, span in spans.items() if n in names}
 
 
-def _half_cadence(clip: Path, meta, specs) -> Optional[dict]:
-    """Each half's cadence and SE from the hand labels (``events_real_video.
-    labelled_cadence``), for the shared real clip only; None elsewhere."""
-    from bench.events_real_video import labelled_cadence
-
+def _half_labels(clip: Path, meta, specs, measure) -> Optional[dict]:
+    """``{half: measure(start_s, end_s)}`` from the hand labels for each half among
+    ``specs`` (``events_real_video.labelled_cadence`` / ``labelled_contact_time``), for
+    the shared real clip only; None elsewhere."""
     spans = _half_spans(clip, meta, specs)
-    return {n: labelled_cadence(*span) for n, span in spans.items()} or None
-
-
-def _half_contact_time(clip: Path, meta, specs) -> Optional[dict]:
-    """Each half's labelled contact time per leg, ``{half: {leg: (mean_s, se_s, n)}}``
-    (``events_real_video.labelled_contact_time``), for the shared real clip only."""
-    from bench.events_real_video import labelled_contact_time
-
-    spans = _half_spans(clip, meta, specs)
-    return {n: labelled_contact_time(*span) for n, span in spans.items()} or None
+    return {n: measure(*span) for n, span in spans.items()} or None
 
 
 def run_clip(
@@ -640,8 +630,10 @@ def run_clip(
         # per-stride values of the original and the halves (test-retest splits)
         records[spec.name] = record(analysis, err, keep_strides=spec.kind in ("reference", "half"))
         timing[spec.name] = {"pose_or_cache_s": t1 - t0, "analysis_s": time.time() - t1}
-    half = _half_cadence(clip, meta, specs)
-    half_ct = _half_contact_time(clip, meta, specs)
+    from bench.events_real_video import labelled_cadence, labelled_contact_time
+
+    half = _half_labels(clip, meta, specs, labelled_cadence)
+    half_ct = _half_labels(clip, meta, specs, labelled_contact_time)
     result = {
         "clip": str(clip),
         "name": name or clip.stem,

@@ -39,7 +39,7 @@ class AnalysisConfig:
     segmentation: bool = True
     # flip test: every frame is also posed mirrored and the landmarks averaged
     # (gaitlens.pose.flip): same answer whichever way the runner faces, events closer to
-    # the truth; the pose stage takes twice as long
+    # the truth; twice the pose work (1.6x the wall time of a clip, docs/performance.md)
     flip_test: bool = True
     # pose graphs run at once on consecutive parts of the clip (None = one per core, at
     # most 4; results equal within MediaPipe's frame-to-frame noise)

@@ -19,11 +19,11 @@ LOW_FRAME_RATE_HZ = 25.0
 #: below this leg length (hip-knee-ankle) in the pixels the pose model is given, the
 #: runner is too small in the frame for the stated accuracy (warning). Measured by
 #: bench/runner_size.py (docs/reliability.md): the shared real clip and five renders
-#: scaled down to 2/3 ... 1/6 of their size; against each at full size, all 13 copies
-#: under 90 px miss an issue-20 invariance target (contact time by up to 70 ms, hip
-#: extension at toe-off 22 deg, knee and hip flexion 10-12 deg, up to two thirds of the
-#: strides lost), 5 of the 13 between 90 and 200 px (renders' toe-off timing), none of
-#: the 4 above
+#: scaled down to 2/3 ... 1/6 of their size; against each at full size (pose with the
+#: flip test), 11 of the 13 copies under 90 px miss an issue-20 invariance target
+#: (contact time by up to 84 ms, hip extension at toe-off 16 deg, knee and hip flexion
+#: 9 deg, half the strides lost), 5 of the 13 between 90 and 200 px and 1 of the 4
+#: above (renders' toe-off timing); the real clip holds every target down to 71 px
 MIN_MODEL_LEG_PX = 90.0
 
 
@@ -118,7 +118,7 @@ def runner_size_warnings(px: Optional[float]) -> list:
     return [
         f"the runner is small in the frame (legs about {px:.0f} px long in the image the "
         f"pose model sees): below {MIN_MODEL_LEG_PX:.0f} px contact times and hip and knee "
-        "angles drift (by up to 70 ms and 20 deg on scaled-down test clips) and strides "
+        "angles drift (by up to 85 ms and 16 deg on scaled-down test clips) and strides "
         "are lost; film closer or at a higher resolution"
     ]
 

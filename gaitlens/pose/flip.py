@@ -13,7 +13,8 @@ baselines): the part of the error that is not mirror-symmetric cancels (an error
 turns with the runner, such as a landmark placed ahead of the body, stays), and the
 answer no longer depends on which way the runner faces (a clip and its mirror image
 give the same landmarks up to video encoding). It costs a second pose graph per
-segment: the pose stage takes twice as long. Measured effect: docs/reliability.md.
+segment: twice the pose work, 1.6x the wall time of a clip (docs/performance.md).
+Measured effect: docs/reliability.md.
 
 Both passes label the legs on their own, and either may exchange them for a few frames
 (gaitlens.cleaning.SwapRepair): before averaging, each left/right group of the mirrored
@@ -52,12 +53,9 @@ def unmirror(xy_px: np.ndarray, visibility: np.ndarray, width_px: float) -> tupl
     return xy, np.array(visibility, dtype=float)[..., _MIRROR]
 
 
-def _exchange(xy: np.ndarray, vis: np.ndarray, group: tuple, rows: np.ndarray) -> None:
-    left = [INDEX[f"left_{p}"] for p in group]
-    right = [INDEX[f"right_{p}"] for p in group]
-    for a, b in zip(left, right):
-        xy[rows, a], xy[rows, b] = xy[rows, b].copy(), xy[rows, a].copy()
-        vis[rows, a], vis[rows, b] = vis[rows, b].copy(), vis[rows, a].copy()
+def _pair_index(group: tuple) -> tuple:
+    """Landmark indices of ``group``'s left and right points."""
+    return [INDEX[f"left_{p}"] for p in group], [INDEX[f"right_{p}"] for p in group]
 
 
 def align_labels(ref_xy: np.ndarray, xy: np.ndarray, vis: np.ndarray) -> tuple:
@@ -65,17 +63,19 @@ def align_labels(ref_xy: np.ndarray, xy: np.ndarray, vis: np.ndarray) -> tuple:
     ``GROUPS`` exchanged in the frames where the exchanged labelling lies closer to
     ``ref_xy`` (summed distance over the group's points seen in both)."""
     xy, vis = np.array(xy, dtype=float), np.array(vis, dtype=float)
+
+    def dist(a, b):
+        d = np.linalg.norm(ref_xy[:, a] - xy[:, b], axis=-1)
+        return np.where(np.isfinite(d), d, 0.0).sum(axis=1)
+
     for group in GROUPS:
-        left = [INDEX[f"left_{p}"] for p in group]
-        right = [INDEX[f"right_{p}"] for p in group]
-
-        def dist(a, b):
-            d = np.linalg.norm(ref_xy[:, a] - xy[:, b], axis=-1)
-            return np.where(np.isfinite(d), d, 0.0).sum(axis=1)
-
-        same = dist(left, left) + dist(right, right)
-        swapped = dist(left, right) + dist(right, left)
-        _exchange(xy, vis, group, np.flatnonzero(swapped < same))
+        left, right = _pair_index(group)
+        rows = np.flatnonzero(dist(left, right) + dist(right, left)
+                              < dist(left, left) + dist(right, right))  # fmt: skip
+        both = np.r_[left, right]
+        swapped = np.r_[right, left]
+        xy[np.ix_(rows, both)] = xy[np.ix_(rows, swapped)]
+        vis[np.ix_(rows, both)] = vis[np.ix_(rows, swapped)]
     return xy, vis
 
 

@@ -5,6 +5,8 @@ Frames are decoded on their own thread, already downsized to
 MediaPipe graph keeps about one core busy, so on a multi-core machine the clip is cut
 into consecutive time segments, each run by its own decoder and pose graph on its own
 thread (``pose_segments``), and stitched after a seam check (``_segments_join``).
+With the flip test (``config.flip_test``, the default) each segment runs a second graph
+on the mirrored frames and averages the two answers (``gaitlens.pose.flip``).
 Ctrl-C stops every segment at its next frame.
 """
 
